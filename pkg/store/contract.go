@@ -1,0 +1,82 @@
+// Package store keeps a profile's secrets: its token record and, for
+// confidential apps, its client secret. The keyring implementation talks to
+// the OS keyring through go-keyring with a timeout on every call and splits
+// values that exceed the platform's item size limit.
+//
+// CONTRACT FILE: signatures agreed between packages. The implementer replaces
+// the panics with real code and may split this file up, but must keep every
+// exported name and signature below.
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// ServiceName is the keyring service every item is stored under.
+const ServiceName = "ms365auth"
+
+// ErrNotFound means the profile has nothing stored.
+var ErrNotFound = errors.New("not found")
+
+// Record is everything kept about one linked profile. It is secret as a
+// whole (it holds the tokens); fields needed by status sit beside them so
+// that one read answers both token and status.
+type Record struct {
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	Expiry       time.Time `json:"expiry"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Scopes       []string  `json:"scopes,omitempty"` // granted, as the server returned them
+
+	Account  string `json:"account,omitempty"` // preferred_username
+	Name     string `json:"name,omitempty"`
+	TenantID string `json:"tenant_id,omitempty"`
+	ObjectID string `json:"oid,omitempty"`
+
+	LinkedAt      time.Time `json:"linked_at"`
+	LastRefreshAt time.Time `json:"last_refresh_at,omitempty"`
+	NeedsReauth   bool      `json:"needs_reauth,omitempty"`
+	ReauthReason  string    `json:"reauth_reason,omitempty"`
+
+	// Resources holds access tokens for other resources (e.g. Exchange
+	// IMAP/SMTP), keyed by the space-joined requested scopes.
+	Resources map[string]ResourceToken `json:"resources,omitempty"`
+}
+
+// ResourceToken is an access token for a resource other than the main one.
+type ResourceToken struct {
+	AccessToken string    `json:"access_token"`
+	Expiry      time.Time `json:"expiry"`
+	Scopes      []string  `json:"scopes,omitempty"`
+}
+
+// Store holds records and client secrets by profile name.
+type Store interface {
+	Name() string // "keyring" or "file"
+	Load(profile string) (*Record, error)     // ErrNotFound when absent
+	Save(profile string, r *Record) error      // all or nothing
+	Delete(profile string) error               // no error when absent
+	LoadSecret(profile string) (string, error) // ErrNotFound when absent
+	SaveSecret(profile, secret string) error
+	DeleteSecret(profile string) error
+}
+
+// Backend is the raw keyring API, as go-keyring offers it.
+type Backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// Keyring is a Store in the OS keyring.
+type Keyring struct {
+	Backend     Backend
+	Service     string
+	MaxItemSize int           // bytes per item; 0 means no limit (Linux)
+	Timeout     time.Duration // per backend call
+}
+
+// NewKeyring returns the OS keyring with this platform's limits and a 3 s
+// timeout per call.
+func NewKeyring() *Keyring { panic("unimplemented") }
