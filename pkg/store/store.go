@@ -1,11 +1,12 @@
 // Package store keeps a profile's secrets: its token record and, for
-// confidential apps, its client secret. The keyring implementation talks to
-// the OS keyring through go-keyring with a timeout on every call and splits
-// values that exceed the platform's item size limit.
+// confidential apps, its client secret.
 //
-// CONTRACT FILE: signatures agreed between packages. The implementer replaces
-// the panics with real code and may split this file up, but must keep every
-// exported name and signature below.
+// Keyring, the OS-keyring implementation, talks to the platform keyring
+// through go-keyring with a timeout on every call, maps the Secret Service's
+// failure modes to *UnavailableError (with a remedy), and splits values that
+// exceed the platform's item size limit so that a reader never sees half of
+// an old and half of a new value. Profile settings do not live here (package
+// profile); neither does cross-process locking of refreshes.
 package store
 
 import (
@@ -18,6 +19,11 @@ const ServiceName = "ms365auth"
 
 // ErrNotFound means the profile has nothing stored.
 var ErrNotFound = errors.New("not found")
+
+// ErrCorrupt means a stored entry exists but cannot be read back: a part of a
+// split entry is missing or fails its checksum, or a record is not valid
+// JSON. Saving the profile again (signing in again) repairs it.
+var ErrCorrupt = errors.New("stored keyring entry is damaged")
 
 // Record is everything kept about one linked profile. It is secret as a
 // whole (it holds the tokens); fields needed by status sit beside them so
@@ -35,7 +41,7 @@ type Record struct {
 	ObjectID string `json:"oid,omitempty"`
 
 	LinkedAt      time.Time `json:"linked_at"`
-	LastRefreshAt time.Time `json:"last_refresh_at,omitempty"`
+	LastRefreshAt time.Time `json:"last_refresh_at,omitzero"`
 	NeedsReauth   bool      `json:"needs_reauth,omitempty"`
 	ReauthReason  string    `json:"reauth_reason,omitempty"`
 
@@ -53,8 +59,8 @@ type ResourceToken struct {
 
 // Store holds records and client secrets by profile name.
 type Store interface {
-	Name() string // "keyring" or "file"
-	Load(profile string) (*Record, error)     // ErrNotFound when absent
+	Name() string                              // "keyring" or "file"
+	Load(profile string) (*Record, error)      // ErrNotFound when absent
 	Save(profile string, r *Record) error      // all or nothing
 	Delete(profile string) error               // no error when absent
 	LoadSecret(profile string) (string, error) // ErrNotFound when absent
@@ -68,15 +74,3 @@ type Backend interface {
 	Set(service, user, password string) error
 	Delete(service, user string) error
 }
-
-// Keyring is a Store in the OS keyring.
-type Keyring struct {
-	Backend     Backend
-	Service     string
-	MaxItemSize int           // bytes per item; 0 means no limit (Linux)
-	Timeout     time.Duration // per backend call
-}
-
-// NewKeyring returns the OS keyring with this platform's limits and a 3 s
-// timeout per call.
-func NewKeyring() *Keyring { panic("unimplemented") }

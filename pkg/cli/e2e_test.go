@@ -1,0 +1,418 @@
+package cli_test
+
+// End-to-end tests: the real ms365auth binary, run as a separate process,
+// against the Entra double (pkg/entratest) on loopback and a real Secret
+// Service (gnome-keyring on a private D-Bus session).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+const testClientID = "0f5b9a3e-6f0c-4c4e-9d47-1c2a3b4c5d6e"
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ms365auth-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ms365auth")
+	build := exec.Command("go", "build", "-o", binary, "github.com/ms365auth/ms365auth/cmd/ms365auth")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building ms365auth:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	keyringtest.Main(m)
+}
+
+// harness is one user's world: a config dir, a state dir, an Entra double.
+type harness struct {
+	t   *testing.T
+	srv *entratest.Server
+	env []string
+	cfg string
+}
+
+func newHarness(t *testing.T, redirects ...entratest.Redirect) *harness {
+	t.Helper()
+	srv := entratest.NewServer()
+	t.Cleanup(srv.Close)
+	if len(redirects) == 0 {
+		redirects = []entratest.Redirect{{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop}}
+	}
+	srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, Redirects: redirects})
+	home := t.TempDir()
+	h := &harness{t: t, srv: srv, cfg: filepath.Join(home, "config")}
+	h.env = append(os.Environ(),
+		"XDG_CONFIG_HOME="+h.cfg,
+		"XDG_STATE_HOME="+filepath.Join(home, "state"),
+		"MS365AUTH_AUTHORITY_HOST="+srv.URL,
+		"MS365AUTH_PROFILE=",
+		"MS365AUTH_CLIENT_SECRET=",
+		"BROWSER=",
+		"NO_COLOR=1",
+	)
+	// Each test gets its own profile names in the shared keyring.
+	t.Cleanup(func() {
+		for _, p := range []string{"default", "work", "sandbox"} {
+			store.NewKeyring().Delete(p)
+		}
+	})
+	return h
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) all() string { return r.stdout + r.stderr }
+
+// run runs the binary to completion with stdin.
+func (h *harness) run(stdin string, args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = h.env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatalf("running %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// link runs "ms365auth link ..." as a person would: it reads the sign-in
+// link from stderr, hands it to respond (the browser and the person), and
+// writes what respond returns on stdin.
+func (h *harness) link(respond func(link string) string, args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"link", "--no-browser"}, args...)...)
+	cmd.Env = h.env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	sc := bufio.NewScanner(io.TeeReader(stderr, &errb))
+	sc.Buffer(nil, 1<<20)
+	answered := false
+	for sc.Scan() {
+		line := sc.Text()
+		if !answered && strings.Contains(line, "/oauth2/v2.0/authorize?") && strings.HasPrefix(line, "http") {
+			answered = true
+			io.WriteString(stdin, respond(line)+"\n")
+			stdin.Close()
+		}
+	}
+	io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatalf("link: %v\n%s", err, errb.String())
+	}
+	if !answered {
+		h.t.Fatalf("link never printed a sign-in link:\n%s", errb.String())
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// signIn is the browser: follow the link, sign in, return the address bar.
+func (h *harness) signIn(link string) string {
+	h.t.Helper()
+	returned, err := h.srv.Authorize(context.Background(), link)
+	if err != nil {
+		h.t.Fatalf("signing in at the double: %v", err)
+	}
+	return returned
+}
+
+func (h *harness) status(args ...string) (map[string]any, result) {
+	h.t.Helper()
+	r := h.run("", append([]string{"status", "--json"}, args...)...)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		h.t.Fatalf("status --json printed no JSON (%v):\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	return m, r
+}
+
+func loadRecord(t *testing.T, profile string) *store.Record {
+	t.Helper()
+	rec, err := store.NewKeyring().Load(profile)
+	if err != nil {
+		t.Fatalf("loading %s from the keyring: %v", profile, err)
+	}
+	return rec
+}
+
+func assertNoTokens(t *testing.T, rec *store.Record, outputs ...string) {
+	t.Helper()
+	for _, out := range outputs {
+		for _, secret := range []string{rec.AccessToken, rec.RefreshToken} {
+			if secret != "" && strings.Contains(out, secret[:40]) {
+				t.Fatalf("output contains a token:\n%s", out)
+			}
+		}
+	}
+}
+
+func TestLinkPrimaryMethod(t *testing.T) {
+	h := newHarness(t)
+	r := h.link(h.signIn, "--client-id", testClientID, "--scopes", "calendar, Mail.Read")
+	if r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Linked adele", "Granted:", "Calendars.Read"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("link output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	rec := loadRecord(t, "default")
+	if rec.AccessToken == "" || rec.RefreshToken == "" || rec.Account == "" {
+		t.Fatalf("stored record incomplete: account=%q access=%t refresh=%t", rec.Account, rec.AccessToken != "", rec.RefreshToken != "")
+	}
+
+	// The authorization request carried PKCE S256 and a state.
+	reqs := h.srv.AuthorizeRequests()
+	last := reqs[len(reqs)-1]
+	if last.Get("code_challenge_method") != "S256" || len(last.Get("code_challenge")) != 43 || len(last.Get("state")) < 32 {
+		t.Errorf("authorize request lacks PKCE S256 or state: %v", last)
+	}
+	if got := last.Get("redirect_uri"); got != entratest.NativeClientRedirectURI {
+		t.Errorf("redirect_uri = %q, want the nativeclient URI", got)
+	}
+
+	// A client nobody here wrote sees the item.
+	out, err := exec.Command("secret-tool", "search", "--all", "service", "ms365auth").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "username = default") {
+		t.Errorf("secret-tool search does not show the item (%v):\n%s", err, out)
+	}
+
+	st, sr := h.status()
+	if sr.code != 0 {
+		t.Errorf("status exit %d, want 0", sr.code)
+	}
+	for _, k := range []string{"profile", "linked", "account", "name", "tenant_id", "client_id", "authority", "method", "scopes", "access_token_expires_at", "refresh_token", "linked_at", "store", "state"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("status --json lacks %q: %v", k, st)
+		}
+	}
+	if st["state"] != "valid" || st["linked"] != true || st["store"] != "keyring" || st["method"] != "paste" {
+		t.Errorf("status = %v", st)
+	}
+	if _, err := time.Parse(time.RFC3339, st["access_token_expires_at"].(string)); err != nil {
+		t.Errorf("access_token_expires_at is not RFC 3339: %v", err)
+	}
+	text := h.run("", "status")
+	if text.code != 0 || !strings.Contains(text.stdout, "valid") {
+		t.Errorf("status text (exit %d):\n%s", text.code, text.stdout)
+	}
+	assertNoTokens(t, rec, r.all(), sr.all(), text.all())
+}
+
+func TestLinkRejectsBadReturnedURLsAndKeepsTokens(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("first link exit %d:\n%s", r.code, r.stderr)
+	}
+	before := loadRecord(t, "default")
+
+	withParam := func(raw, key, value string) string {
+		u, _ := url.Parse(raw)
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	cases := []struct {
+		name    string
+		setup   func()
+		respond func(link string) string
+		want    string
+	}{
+		{"state mismatch", nil, func(link string) string {
+			return withParam(h.signIn(link), "state", "someone-elses-state")
+		}, "another attempt"},
+		{"truncated code", nil, func(link string) string {
+			ret := h.signIn(link)
+			return ret[:strings.Index(ret, "code=")]
+		}, "cut short"},
+		{"error redirect", func() { h.srv.DenyConsent(true) }, h.signIn, "AADSTS65004"},
+		{"wrongplace", func() { h.srv.SendToWrongPlace(true) }, h.signIn, "link --alt"},
+		{"authorize URL pasted back", nil, func(link string) string { return link }, "sign-in link itself"},
+		{"other redirect", nil, func(link string) string {
+			ret := h.signIn(link)
+			return strings.Replace(ret, "https://login.microsoftonline.com/common/oauth2/nativeclient", "https://example.com/callback", 1)
+		}, entratest.NativeClientRedirectURI},
+		{"nothing pasted", nil, func(string) string { return "" }, "URL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h.srv.DenyConsent(false)
+			h.srv.SendToWrongPlace(false)
+			if c.setup != nil {
+				c.setup()
+			}
+			r := h.link(c.respond)
+			if r.code == 0 {
+				t.Fatalf("exit 0, want failure:\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, r.stderr)
+			}
+			after := loadRecord(t, "default")
+			if after.AccessToken != before.AccessToken || after.RefreshToken != before.RefreshToken {
+				t.Errorf("a failed link changed the stored tokens")
+			}
+			assertNoTokens(t, before, r.all())
+		})
+	}
+}
+
+func TestLinkTolerantPasteAndMFARedirect(t *testing.T) {
+	h := newHarness(t, entratest.Redirect{URI: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize", Platform: entratest.MobileDesktop})
+	r := h.link(func(link string) string { return "  <\"" + h.signIn(link) + "\">  " },
+		"--client-id", testClientID, "--tenant", "organizations",
+		"--redirect-uri", "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize")
+	if r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	st, _ := h.status()
+	if !strings.HasSuffix(st["authority"].(string), "/organizations") {
+		t.Errorf("authority = %v", st["authority"])
+	}
+}
+
+func TestLinkExplainsClientErrors(t *testing.T) {
+	t.Run("secret sent by a public client", func(t *testing.T) {
+		h := newHarness(t)
+		h.env = append(h.env, "MS365AUTH_CLIENT_SECRET=not-needed-here")
+		r := h.link(h.signIn, "--client-id", testClientID)
+		if r.code != 1 || !strings.Contains(r.stderr, "AADSTS700025") || !strings.Contains(r.stderr, "fix:") {
+			t.Errorf("exit %d:\n%s", r.code, r.stderr)
+		}
+		if strings.Contains(r.all(), "not-needed-here") {
+			t.Errorf("the secret was printed")
+		}
+	})
+	t.Run("web redirect without a secret", func(t *testing.T) {
+		web := "http://localhost/api/ms365auth"
+		h := newHarness(t, entratest.Redirect{URI: web, Platform: entratest.Web})
+		r := h.link(h.signIn, "--client-id", testClientID, "--redirect-uri", web)
+		if r.code != 1 || !strings.Contains(r.stderr, "AADSTS7000218") {
+			t.Errorf("exit %d:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("unregistered redirect URI", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.link(func(link string) string {
+			if _, err := h.srv.Authorize(context.Background(), link); err == nil || !strings.Contains(err.Error(), "50011") {
+				t.Errorf("the double accepted an unregistered redirect URI: %v", err)
+			}
+			return ""
+		}, "--client-id", testClientID, "--redirect-uri", "http://localhost/not/registered")
+		if r.code == 0 {
+			t.Errorf("exit 0")
+		}
+	})
+	t.Run("first link without a client ID", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.run("", "link", "--no-browser")
+		if r.code != 1 || !strings.Contains(r.stderr, "--client-id is required") {
+			t.Errorf("exit %d:\n%s", r.code, r.stderr)
+		}
+	})
+}
+
+func TestLinkInTwoSteps(t *testing.T) {
+	h := newHarness(t)
+	start := h.run("", "link", "--client-id", testClientID, "--print-link", "--profile", "work")
+	if start.code != 0 {
+		t.Fatalf("--print-link exit %d:\n%s", start.code, start.stderr)
+	}
+	link := strings.TrimSpace(start.stdout)
+	if !strings.HasPrefix(link, h.srv.URL) {
+		t.Fatalf("stdout is not the link: %q", link)
+	}
+	returned := h.signIn(link)
+	bad := h.run("", "link", "--profile", "work", "--returned-url", strings.Replace(returned, "state=", "state=x", 1))
+	if bad.code == 0 {
+		t.Fatalf("a wrong state was accepted")
+	}
+	done := h.run("", "link", "--profile", "work", "--returned-url", returned)
+	if done.code != 0 {
+		t.Fatalf("--returned-url exit %d:\n%s", done.code, done.stderr)
+	}
+	again := h.run("", "link", "--profile", "work", "--returned-url", returned)
+	if again.code == 0 || !strings.Contains(again.stderr, "--print-link") {
+		t.Errorf("a spent sign-in was reused (exit %d):\n%s", again.code, again.stderr)
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	h := newHarness(t)
+	// An empty line lets the sandbox play the browser.
+	r := h.run("\n", "link", "--sandbox", "--no-browser")
+	if r.code != 0 {
+		t.Fatalf("sandbox exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !strings.HasPrefix(line, "[sandbox] ") && !strings.HasPrefix(line, "http://127.0.0.1") {
+			t.Errorf("unlabelled line: %q", line)
+		}
+	}
+	st, sr := h.status("--profile", "sandbox")
+	if sr.code != 0 || st["state"] != "valid" || st["sandbox"] != true {
+		t.Errorf("sandbox status (exit %d): %v", sr.code, st)
+	}
+	if _, dr := h.status(); dr.code != 3 {
+		t.Errorf("the default profile should stay unlinked, status exit %d", dr.code)
+	}
+}
+
+func TestStatusNotLinked(t *testing.T) {
+	h := newHarness(t)
+	st, r := h.status()
+	if r.code != 3 || st["state"] != "not_linked" || st["linked"] != false {
+		t.Errorf("exit %d, %v", r.code, st)
+	}
+}

@@ -1,0 +1,415 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+	"github.com/ms365auth/ms365auth/pkg/termio"
+)
+
+type linkOptions struct {
+	Profile       string
+	ClientID      string
+	Tenant        string
+	AuthorityHost string
+	Scopes        []string
+	RedirectURI   string
+	Method        string
+	NoBrowser     bool
+	ReturnedURL   string
+	PrintLink     bool
+	SecretFile    string
+	Confidential  bool
+	Public        bool
+	Sandbox       bool
+}
+
+func newLinkCmd(env *Env) *cobra.Command {
+	o := &linkOptions{}
+	cmd := &cobra.Command{
+		Use:   "link",
+		Short: "Sign in and link a Microsoft 365 account to a profile",
+		Long: `Sign in and link a Microsoft 365 account to a profile.
+
+The default (primary) method prints a sign-in link and opens it; after you
+sign in and accept, the browser lands on a blank page. Copy the whole URL
+from its address bar and paste it back. The app registration must have the
+redirect URI ` + entra.NativeClientRedirectURI + `
+under "Mobile and desktop applications". Some accounts with multi-factor
+authentication also need ` + entra.MFARedirectURI + `
+(pass it with --redirect-uri).
+
+In scripts, pipe the returned URL on standard input, or split the sign-in in
+two steps: "link --print-link" prints the link, "link --returned-url URL"
+finishes it (within 10 minutes).
+
+Try it without an account: ms365auth link --sandbox`,
+		Example: `  ms365auth link --client-id 00000000-0000-0000-0000-000000000000 --scopes calendar,mail
+  ms365auth link --tenant contoso.onmicrosoft.com --redirect-uri ` + entra.MFARedirectURI + `
+  ms365auth link --sandbox`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := profileName(cmd)
+			if err != nil {
+				return err
+			}
+			o.Profile = name
+			if o.Sandbox {
+				if cmd.Flags().Changed("profile") && name != profile.SandboxName {
+					return fmt.Errorf("--sandbox always uses the profile %q", profile.SandboxName)
+				}
+				o.Profile = profile.SandboxName
+			} else if name == profile.SandboxName {
+				return fmt.Errorf("the profile %q is kept for --sandbox: choose another name", profile.SandboxName)
+			}
+			if o.Confidential && o.Public {
+				return errors.New("--confidential and --public contradict each other: pick one")
+			}
+			if o.PrintLink && o.ReturnedURL != "" {
+				return errors.New("--print-link starts a sign-in and --returned-url finishes one: use them in two separate runs")
+			}
+			return linkRun(cmd.Context(), env, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ClientID, "client-id", "", "application (client) ID of the app registration (required the first time)")
+	f.StringVar(&o.Tenant, "tenant", "", `tenant: "common" (default), "organizations", "consumers", a tenant ID or domain`)
+	f.StringVar(&o.AuthorityHost, "authority-host", "", "authority host (env MS365AUTH_AUTHORITY_HOST; default "+entra.DefaultAuthorityHost+")")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes or features, space or comma separated (e.g. calendar,mail-send or Calendars.Read); offline_access openid profile are always added")
+	f.StringVar(&o.RedirectURI, "redirect-uri", "", "redirect URI registered for the app (default "+entra.NativeClientRedirectURI+")")
+	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
+	f.StringVar(&o.ReturnedURL, "returned-url", "", "finish a sign-in started with --print-link with the URL the browser landed on")
+	f.BoolVar(&o.PrintLink, "print-link", false, "print the sign-in link on standard output and exit; finish with --returned-url")
+	f.StringVar(&o.SecretFile, "client-secret-file", "", "read the client secret of a confidential app from this file (or set MS365AUTH_CLIENT_SECRET)")
+	f.BoolVar(&o.Confidential, "confidential", false, "the app is confidential: ask for its client secret without echo")
+	f.BoolVar(&o.Public, "public", false, "the app is public: forget a client secret kept for this profile")
+	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
+	return cmd
+}
+
+// ui prints messages for the person on stderr, labelled in the sandbox.
+type ui struct {
+	w      io.Writer
+	prefix string
+	style  termio.Styler
+}
+
+func (u ui) say(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	for _, line := range strings.Split(msg, "\n") {
+		fmt.Fprintln(u.w, u.prefix+line)
+	}
+}
+
+func newUI(env *Env, sandbox bool) ui {
+	u := ui{w: env.Err}
+	if f, ok := env.Err.(*os.File); ok {
+		u.style = termio.NewStyler(f)
+	}
+	if sandbox {
+		u.prefix = "[sandbox] "
+	}
+	return u
+}
+
+// settings merges flags, environment and the stored profile. Flags win,
+// then the environment, then what the profile remembers, then defaults.
+func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
+	p := &profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
+	if old := cfg.Get(o.Profile); old != nil {
+		copy := *old
+		p = &copy
+	}
+	if o.ClientID != "" {
+		p.ClientID = o.ClientID
+	}
+	if p.ClientID == "" {
+		return nil, fmt.Errorf("--client-id is required the first time profile %q is linked: use the Application (client) ID from the app registration's Overview page", o.Profile)
+	}
+	if o.Tenant != "" {
+		p.Tenant = o.Tenant
+	}
+	host := o.AuthorityHost
+	if host == "" {
+		host = env.Getenv("MS365AUTH_AUTHORITY_HOST")
+	}
+	if host != "" {
+		p.AuthorityHost = host
+	}
+	auth, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	p.AuthorityHost, p.Tenant = auth.Host, auth.Tenant
+	if len(o.Scopes) > 0 || len(p.Scopes) == 0 {
+		requested := o.Scopes
+		if len(requested) == 0 {
+			requested = []string{"User.Read"}
+		}
+		if p.Scopes, err = entra.ResolveScopes(requested); err != nil {
+			return nil, err
+		}
+	}
+	if o.Method != "" && o.Method != p.Method {
+		p.Method, p.RedirectURI = o.Method, ""
+	}
+	if o.RedirectURI != "" {
+		p.RedirectURI = o.RedirectURI
+	}
+	if p.RedirectURI == "" && p.Method == profile.MethodPaste {
+		p.RedirectURI = entra.NativeClientRedirectURI
+	}
+	return p, nil
+}
+
+// clientSecret finds the secret of a confidential app: the environment, a
+// file, a prompt, or the store. It never comes from a flag value, so it
+// cannot leak through the process list.
+func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, fresh bool, err error) {
+	if o.Public {
+		return "", false, nil
+	}
+	if s := env.Getenv("MS365AUTH_CLIENT_SECRET"); s != "" {
+		return s, true, nil
+	}
+	if o.SecretFile != "" {
+		data, err := os.ReadFile(o.SecretFile)
+		if err != nil {
+			return "", false, fmt.Errorf("cannot read the client secret: %w", err)
+		}
+		s := strings.TrimSpace(string(data))
+		if s == "" {
+			return "", false, fmt.Errorf("the client secret file %s is empty", o.SecretFile)
+		}
+		return s, true, nil
+	}
+	if o.Confidential {
+		if !isTerminal(env.In) {
+			return "", false, errors.New("--confidential asks for the secret on a terminal: in scripts set MS365AUTH_CLIENT_SECRET or use --client-secret-file")
+		}
+		fmt.Fprint(env.Err, "Client secret (its Value, not its Secret ID; not shown): ")
+		s, err := termio.ReadSecret(ctx, env.In, env.Err)
+		if err != nil {
+			return "", false, err
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return "", false, errors.New("no client secret was entered")
+		}
+		return s, true, nil
+	}
+	if p.Confidential {
+		s, err := st.LoadSecret(p.Name)
+		if err != nil {
+			return "", false, fmt.Errorf("profile %q is confidential but its client secret could not be read: %w\nfix: set MS365AUTH_CLIENT_SECRET or pass --client-secret-file", p.Name, err)
+		}
+		return s, false, nil
+	}
+	return "", false, nil
+}
+
+func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
+	if o.Sandbox {
+		return sandboxRun(ctx, env, o)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if o.ReturnedURL != "" {
+		return finishPending(ctx, env, cfg, o)
+	}
+	p, err := settings(env, cfg, o)
+	if err != nil {
+		return err
+	}
+	st, err := env.OpenStore(p.Store)
+	if err != nil {
+		return err
+	}
+	// Find out now, not after the person has signed in, whether the
+	// tokens can be kept.
+	if err := probe(st); err != nil {
+		return err
+	}
+	secret, freshSecret, err := clientSecret(ctx, env, st, o, p)
+	if err != nil {
+		return err
+	}
+	u := newUI(env, false)
+	client := newClient(env, p, secret)
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
+	if err != nil {
+		return err
+	}
+	if o.PrintLink {
+		return startPending(env, cfg, p, auth)
+	}
+	showLink(env, u, auth.URL, o.NoBrowser)
+	raw, err := readReturnedURL(ctx, env, u)
+	if err != nil {
+		return err
+	}
+	res, err := auth.RedeemReturnedURL(ctx, raw)
+	if err != nil {
+		return withHint(err, hintContext(p))
+	}
+	return keepLink(env, u, cfg, st, p, res, secret, freshSecret, o.Public)
+}
+
+func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
+	auth, _ := entra.ParseAuthority(p.AuthorityHost, p.Tenant) // validated by settings
+	return flow.Client{
+		Authority:    auth,
+		ClientID:     p.ClientID,
+		ClientSecret: secret,
+		Scopes:       p.Scopes,
+		HTTPClient:   env.HTTPClient,
+	}
+}
+
+func hintContext(p *profile.Profile) entra.HintContext {
+	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
+}
+
+func showLink(env *Env, u ui, link string, noBrowser bool) {
+	u.say("Open this link in a browser, sign in and accept:")
+	fmt.Fprintln(env.Err, link) // alone on its line, unprefixed, for copying
+	if noBrowser {
+		return
+	}
+	if err := env.Browser.Open(link); err != nil {
+		u.say("Could not open a browser (%v): open the link above yourself.", err)
+		return
+	}
+	u.say("Opened it in your browser.")
+}
+
+// readReturnedURL reads the URL from a terminal (without the kernel's line
+// length limit: Entra codes run to ~1,500 characters) or one line of
+// standard input.
+func readReturnedURL(ctx context.Context, env *Env, u ui) (string, error) {
+	if isTerminal(env.In) {
+		u.say("When the browser shows a blank page, copy the whole URL from its address bar,")
+		u.say("paste it here and press Enter:")
+	}
+	line, err := termio.ReadLine(ctx, env.In, env.Err)
+	if errors.Is(err, io.EOF) {
+		return "", errors.New("no returned URL was given: paste it on the terminal, pipe it on standard input, or use --print-link then --returned-url")
+	}
+	if err != nil {
+		return "", err
+	}
+	return line, nil
+}
+
+// probe checks the store answers, so a sign-in is not wasted on a store
+// that cannot keep its result.
+func probe(st store.Store) error {
+	if p, ok := st.(interface{ Probe() error }); ok {
+		return p.Probe()
+	}
+	return nil
+}
+
+// keepLink stores the result of a successful sign-in: tokens first (all or
+// nothing), then the secret and settings; then tells the person.
+func keepLink(env *Env, u ui, cfg *profile.Config, st store.Store, p *profile.Profile, res *flow.Result, secret string, freshSecret, public bool) error {
+	now := env.Now()
+	rec := newRecord(res, now)
+	if err := st.Save(p.Name, rec); err != nil {
+		return fmt.Errorf("signed in, but could not store the tokens (nothing was changed): %w", err)
+	}
+	if freshSecret {
+		if err := st.SaveSecret(p.Name, secret); err != nil {
+			return fmt.Errorf("tokens stored, but the client secret could not be kept: %w", err)
+		}
+	}
+	if public && p.Confidential {
+		if err := st.DeleteSecret(p.Name); err != nil {
+			return err
+		}
+	}
+	p.Confidential = secret != ""
+	p.Store = st.Name()
+	cfg.Set(p)
+	if err := cfg.Save(); err != nil {
+		return fmt.Errorf("tokens stored, but the settings could not be saved: %w", err)
+	}
+	who := rec.Account
+	if rec.Name != "" {
+		who += " (" + rec.Name + ")"
+	}
+	if who == "" {
+		who = "an account (no ID token came back)"
+	}
+	u.say("%s Linked %s to profile %q.", u.style.Green("✓"), who, p.Name)
+	if len(rec.Scopes) > 0 {
+		u.say("Granted: %s", strings.Join(rec.Scopes, " "))
+	}
+	if missing := missingScopes(rec.Scopes, p.Scopes); len(missing) > 0 {
+		u.say("Not granted: %s", strings.Join(missing, " "))
+	}
+	if rec.RefreshToken == "" {
+		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
+	}
+	return nil
+}
+
+func newRecord(res *flow.Result, now time.Time) *store.Record {
+	t := res.Token
+	return &store.Record{
+		AccessToken:   t.AccessToken,
+		TokenType:     t.TokenType,
+		Expiry:        t.Expiry,
+		RefreshToken:  t.RefreshToken,
+		Scopes:        res.Scopes,
+		Account:       firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email),
+		Name:          res.Claims.Name,
+		TenantID:      res.Claims.TID,
+		ObjectID:      res.Claims.OID,
+		LinkedAt:      now,
+		LastRefreshAt: now,
+	}
+}
+
+// missingScopes lists requested resource scopes the response did not grant.
+func missingScopes(granted, requested []string) []string {
+	if len(granted) == 0 {
+		return nil // the server did not say
+	}
+	var missing []string
+	for _, s := range requested {
+		if !entra.GrantedCovers(granted, []string{s}) {
+			missing = append(missing, s)
+		}
+	}
+	return missing
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func loadConfig() (*profile.Config, error) {
+	path, err := profile.DefaultPath()
+	if err != nil {
+		return nil, err
+	}
+	return profile.Load(path)
+}

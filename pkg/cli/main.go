@@ -1,0 +1,146 @@
+// Package cli holds the ms365auth commands: flags become options, options
+// are validated, then a run function composes the sign-in flows, the store
+// and the profile settings, and prints. It is the only package that knows
+// about cobra, and the one place that turns errors into exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/store"
+	"github.com/ms365auth/ms365auth/pkg/termio"
+)
+
+// Exit codes, stable for scripts.
+const (
+	ExitOK     = 0
+	ExitError  = 1
+	ExitSignIn = 3 // a person must sign in interactively
+)
+
+// SignInRequiredError means only a person signing in can fix things.
+type SignInRequiredError struct {
+	Profile string
+	Reason  string
+}
+
+func (e *SignInRequiredError) Error() string {
+	return fmt.Sprintf("profile %q needs an interactive sign-in: %s\nrun: ms365auth reauth%s", e.Profile, e.Reason, profileFlag(e.Profile))
+}
+
+// silentExit carries an exit code whose message was already printed.
+type silentExit int
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// IO is where a command reads and writes; tests replace it.
+type IO struct {
+	In  *os.File
+	Out io.Writer
+	Err io.Writer
+}
+
+// Env is everything a command depends on from the outside world.
+type Env struct {
+	IO
+	Getenv     func(string) string
+	Now        func() time.Time
+	HTTPClient *http.Client
+	Browser    Browser
+	// OpenStore returns the store for a profile's settings.
+	OpenStore func(storeName string) (store.Store, error)
+}
+
+// DefaultEnv is the real process environment.
+func DefaultEnv() *Env {
+	return &Env{
+		IO:         IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		Getenv:     os.Getenv,
+		Now:        time.Now,
+		HTTPClient: &http.Client{Timeout: 60 * time.Second},
+		Browser:    SystemBrowser{},
+		OpenStore:  openStore,
+	}
+}
+
+func openStore(name string) (store.Store, error) {
+	switch name {
+	case "", "keyring":
+		return store.NewKeyring(), nil
+	}
+	return nil, fmt.Errorf("unknown store %q: the only store is \"keyring\"", name)
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context) int {
+	return Run(ctx, DefaultEnv(), os.Args[1:])
+}
+
+// Run executes args with env and maps the outcome to an exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	root := NewRootCmd(env)
+	root.SetArgs(args)
+	root.SetIn(env.In)
+	root.SetOut(env.Out)
+	root.SetErr(env.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var se silentExit
+	if errors.As(err, &se) {
+		return int(se)
+	}
+	fmt.Fprintln(env.Err, "error: "+strings.TrimSpace(err.Error()))
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var sr *SignInRequiredError
+	if errors.As(err, &sr) {
+		return ExitSignIn
+	}
+	return ExitError
+}
+
+// hinted attaches the fix for an Entra error to it, as a second line.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + "\nfix: " + h.hint }
+func (h *hinted) Unwrap() error { return h.err }
+
+// withHint adds the AADSTS table's fix, filled in with what was sent.
+func withHint(err error, hc entra.HintContext) error {
+	var ee *entra.Error
+	if err == nil || !errors.As(err, &ee) {
+		return err
+	}
+	var rue *entra.ReturnedURLError
+	if errors.As(err, &rue) {
+		return err // already says what to do
+	}
+	if h := entra.Hint(ee.Code, hc); h != "" {
+		return &hinted{err: err, hint: h}
+	}
+	return err
+}
+
+func profileFlag(name string) string {
+	if name == "" || name == "default" {
+		return ""
+	}
+	return " --profile " + name
+}
+
+func isTerminal(f *os.File) bool { return f != nil && termio.IsTerminal(f) }

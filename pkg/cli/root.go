@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/profile"
+)
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ms365auth",
+		Short: "Link a Microsoft 365 account and hand out fresh access tokens",
+		Long: `ms365auth links a Microsoft 365 (Entra ID) account, keeps its OAuth tokens in the
+operating system's keyring, and hands fresh access tokens to people and scripts.
+
+Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version(),
+	}
+	root.SetVersionTemplate("ms365auth {{.Version}}\n")
+	defaultProfile := env.Getenv("MS365AUTH_PROFILE")
+	if defaultProfile == "" {
+		defaultProfile = profile.DefaultName
+	}
+	root.PersistentFlags().StringP("profile", "p", defaultProfile, "profile to use (env MS365AUTH_PROFILE)")
+	root.AddCommand(
+		newLinkCmd(env),
+		newStatusCmd(env),
+	)
+	return root
+}
+
+func profileName(cmd *cobra.Command) (string, error) {
+	name, _ := cmd.Flags().GetString("profile")
+	return name, profile.ValidateName(name)
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+)
+
+// sandboxClientID is the app registration the sandbox's stand-in knows.
+const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
+
+// sandboxRun runs the primary method end to end against a local stand-in
+// for Entra ID, so a newcomer sees link, paste, keyring and status without
+// a Microsoft account. Everything it prints is labelled.
+func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
+	u := newUI(env, true)
+	srv, err := entratest.NewServerAt("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("could not start the sandbox: %w", err)
+	}
+	defer srv.Close()
+	redirect := srv.URL + "/common/oauth2/nativeclient"
+	srv.AddApp(entratest.App{
+		ClientID:    sandboxClientID,
+		MultiTenant: true,
+		Redirects:   []entratest.Redirect{{URI: redirect, Platform: entratest.MobileDesktop}},
+	})
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	scopes := o.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"calendar"}
+	}
+	p, err := settings(env, &profile.Config{}, &linkOptions{
+		Profile: profile.SandboxName, ClientID: sandboxClientID, AuthorityHost: srv.URL,
+		Scopes: scopes, RedirectURI: redirect,
+	})
+	if err != nil {
+		return err
+	}
+	p.Sandbox = true
+	st, err := env.OpenStore(p.Store)
+	if err != nil {
+		return err
+	}
+	if err := probe(st); err != nil {
+		return err
+	}
+	u.say("This is the sandbox: a stand-in for Entra ID running on this machine at %s.", srv.URL)
+	u.say("Nothing reaches Microsoft; the tokens are fake and go to the profile %q.", profile.SandboxName)
+	auth, err := newClient(env, p, "").NewAuthorization(redirect, flow.Options{})
+	if err != nil {
+		return err
+	}
+	showLink(env, u, auth.URL, o.NoBrowser)
+	if isTerminal(env.In) {
+		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
+	}
+	raw, err := readReturnedURL(ctx, env, u)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(raw) == "" {
+		if raw, err = srv.Authorize(ctx, auth.URL); err != nil {
+			return fmt.Errorf("the sandbox could not sign in: %w", err)
+		}
+		u.say("The browser would now show a blank page at:")
+		fmt.Fprintln(env.Err, raw)
+	}
+	res, err := auth.RedeemReturnedURL(ctx, raw)
+	if err != nil {
+		return withHint(err, hintContext(p))
+	}
+	if err := keepLink(env, u, cfg, st, p, res, "", false, false); err != nil {
+		return err
+	}
+	u.say("Now try: ms365auth status --profile sandbox")
+	return nil
+}

@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+	"github.com/ms365auth/ms365auth/pkg/termio"
+)
+
+// Token states as status reports them.
+const (
+	StateValid       = "valid"        // the access token is usable now
+	StateExpired     = "expired"      // expired, but a refresh token can renew it
+	StateNeedsReauth = "needs_reauth" // a person must sign in
+	StateNotLinked   = "not_linked"
+)
+
+// refreshTokenInactivity is Entra's fixed maximum inactive time of a
+// refresh token (entra-facts §7): unused for this long, it dies.
+const refreshTokenInactivity = 90 * 24 * time.Hour
+
+type statusOptions struct {
+	Profile string
+	All     bool
+	JSON    bool
+}
+
+// profileStatus is the JSON shape of one profile's status. It never holds
+// a token.
+type profileStatus struct {
+	Profile              string     `json:"profile"`
+	Linked               bool       `json:"linked"`
+	State                string     `json:"state"`
+	Account              string     `json:"account,omitempty"`
+	Name                 string     `json:"name,omitempty"`
+	TenantID             string     `json:"tenant_id,omitempty"`
+	ClientID             string     `json:"client_id,omitempty"`
+	Authority            string     `json:"authority,omitempty"`
+	Method               string     `json:"method,omitempty"`
+	RedirectURI          string     `json:"redirect_uri,omitempty"`
+	Scopes               []string   `json:"scopes"`
+	RequestedScopes      []string   `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool       `json:"refresh_token"`
+	RefreshTokenDaysLeft *int       `json:"refresh_token_days_left,omitempty"`
+	LinkedAt             *time.Time `json:"linked_at,omitempty"`
+	LastRefreshAt        *time.Time `json:"last_refresh_at,omitempty"`
+	Store                string     `json:"store,omitempty"`
+	Reason               string     `json:"reason,omitempty"`
+	Sandbox              bool       `json:"sandbox,omitempty"`
+	Error                string     `json:"error,omitempty"`
+}
+
+func newStatusCmd(env *Env) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show what is linked and whether it is usable",
+		Long: `Show what is linked and whether its tokens are usable, without contacting Entra ID.
+
+States: valid (usable now), expired (a refresh token will renew it),
+needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked.
+Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := profileName(cmd)
+			if err != nil {
+				return err
+			}
+			o.Profile = name
+			return statusRun(env, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.All, "all", false, "show every profile")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON on standard output")
+	return cmd
+}
+
+func statusRun(env *Env, o *statusOptions) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	names := []string{o.Profile}
+	if o.All {
+		names = cfg.Names()
+	}
+	now := env.Now()
+	var list []profileStatus
+	worst := ExitOK
+	stores := map[string]store.Store{}
+	for _, name := range names {
+		s := describe(env, cfg.Get(name), name, stores, now)
+		list = append(list, s)
+		worst = max(worst, statusExit(s))
+	}
+	if o.JSON {
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		var v any = list
+		if !o.All {
+			v = list[0]
+		} else if list == nil {
+			v = []profileStatus{}
+		}
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else {
+		printStatus(env, list, now, o.All)
+	}
+	if worst != ExitOK {
+		return silentExit(worst)
+	}
+	return nil
+}
+
+func statusExit(s profileStatus) int {
+	switch {
+	case s.Error != "":
+		return ExitError
+	case s.State == StateNeedsReauth || s.State == StateNotLinked:
+		return ExitSignIn
+	}
+	return ExitOK
+}
+
+// describe reads one profile's record (one store read) and judges it.
+func describe(env *Env, p *profile.Profile, name string, stores map[string]store.Store, now time.Time) profileStatus {
+	s := profileStatus{Profile: name, State: StateNotLinked, Scopes: []string{}}
+	if p == nil {
+		return s
+	}
+	s.ClientID, s.Method, s.RedirectURI, s.Sandbox = p.ClientID, p.Method, p.RedirectURI, p.Sandbox
+	s.Authority = strings.TrimSuffix(p.AuthorityHost, "/") + "/" + p.Tenant
+	s.RequestedScopes = p.Scopes
+	s.Store = p.Store
+	if s.Store == "" {
+		s.Store = "keyring"
+	}
+	st, ok := stores[s.Store]
+	if !ok {
+		var err error
+		if st, err = env.OpenStore(p.Store); err != nil {
+			s.Error = err.Error()
+			return s
+		}
+		stores[s.Store] = st
+	}
+	rec, err := st.Load(name)
+	if errors.Is(err, store.ErrNotFound) {
+		s.Reason = "settings exist but no tokens are stored"
+		return s
+	}
+	if err != nil {
+		s.Error = err.Error()
+		return s
+	}
+	s.Linked = true
+	s.Account, s.Name, s.TenantID = rec.Account, rec.Name, rec.TenantID
+	if rec.Scopes != nil {
+		s.Scopes = rec.Scopes
+	}
+	s.RefreshToken = rec.RefreshToken != ""
+	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
+	s.LinkedAt = timePtr(rec.LinkedAt)
+	s.LastRefreshAt = timePtr(rec.LastRefreshAt)
+	if s.RefreshToken && !rec.LastRefreshAt.IsZero() {
+		left := int(math.Floor(rec.LastRefreshAt.Add(refreshTokenInactivity).Sub(now).Hours() / 24))
+		s.RefreshTokenDaysLeft = &left
+	}
+	switch {
+	case rec.NeedsReauth:
+		s.State, s.Reason = StateNeedsReauth, rec.ReauthReason
+	case now.Before(rec.Expiry):
+		s.State = StateValid
+	case s.RefreshToken:
+		s.State = StateExpired
+	default:
+		s.State, s.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
+	}
+	return s
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
+}
+
+func printStatus(env *Env, list []profileStatus, now time.Time, all bool) {
+	if len(list) == 0 {
+		fmt.Fprintln(env.Out, "No profiles yet. Link one with: ms365auth link --client-id <application ID>")
+		return
+	}
+	style := newUI(env, false).style
+	for i, s := range list {
+		if i > 0 {
+			fmt.Fprintln(env.Out)
+		}
+		title := s.Profile
+		if s.Sandbox {
+			title += " (sandbox: a local stand-in, not Microsoft)"
+		}
+		fmt.Fprintln(env.Out, style.Bold(title))
+		row := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(env.Out, "  %-13s %s\n", k+":", v)
+			}
+		}
+		if s.Error != "" {
+			row("error", s.Error)
+			continue
+		}
+		if !s.Linked {
+			row("state", "not linked")
+			row("fix", "ms365auth link"+profileFlag(s.Profile)+clientIDHint(s))
+			continue
+		}
+		who := s.Account
+		if s.Name != "" {
+			who += " (" + s.Name + ")"
+		}
+		row("account", who)
+		row("state", describeState(s, now, style))
+		row("tenant", s.TenantID)
+		row("client id", s.ClientID)
+		row("authority", s.Authority)
+		row("method", s.Method)
+		row("redirect uri", s.RedirectURI)
+		row("scopes", strings.Join(s.Scopes, " "))
+		if s.RefreshTokenDaysLeft != nil {
+			row("refresh token", fmt.Sprintf("yes, dies after %d more days unused", *s.RefreshTokenDaysLeft))
+		} else if !s.RefreshToken {
+			row("refresh token", "none")
+		}
+		if s.LinkedAt != nil {
+			row("linked", s.LinkedAt.Local().Format(time.RFC1123))
+		}
+		if s.LastRefreshAt != nil {
+			row("last refresh", s.LastRefreshAt.Local().Format(time.RFC1123))
+		}
+		row("store", s.Store)
+	}
+}
+
+func clientIDHint(s profileStatus) string {
+	if s.ClientID == "" {
+		return " --client-id <application ID>"
+	}
+	return ""
+}
+
+func describeState(s profileStatus, now time.Time, style termio.Styler) string {
+	switch s.State {
+	case StateValid:
+		return style.Green("valid") + fmt.Sprintf(" (access token expires in %s)", s.AccessTokenExpiresAt.Sub(now).Round(time.Minute))
+	case StateExpired:
+		return style.Yellow("expired") + " (the refresh token will renew it)"
+	default:
+		reason := s.Reason
+		if reason == "" {
+			reason = "sign in again"
+		}
+		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
+	}
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// memStore is a Store in memory, for unit tests of decisions only; the
+// real keyring is exercised by the end-to-end tests.
+type memStore struct{ records map[string]*store.Record }
+
+func (m *memStore) Name() string { return "keyring" }
+func (m *memStore) Load(p string) (*store.Record, error) {
+	if r, ok := m.records[p]; ok {
+		return r, nil
+	}
+	return nil, store.ErrNotFound
+}
+func (m *memStore) Save(p string, r *store.Record) error { m.records[p] = r; return nil }
+func (m *memStore) Delete(p string) error                { delete(m.records, p); return nil }
+func (m *memStore) LoadSecret(string) (string, error)    { return "", store.ErrNotFound }
+func (m *memStore) SaveSecret(string, string) error      { return nil }
+func (m *memStore) DeleteSecret(string) error            { return nil }
+
+func TestDescribeStates(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	p := &profile.Profile{Name: "default", ClientID: "c", Tenant: "common", AuthorityHost: "https://login.microsoftonline.com", Method: "paste"}
+	cases := []struct {
+		name     string
+		rec      *store.Record
+		state    string
+		exit     int
+		daysLeft int
+	}{
+		{"not linked", nil, StateNotLinked, ExitSignIn, -1},
+		{"valid", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(time.Hour), LastRefreshAt: now.Add(-24 * time.Hour)}, StateValid, ExitOK, 89},
+		{"expired with refresh token", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Minute), LastRefreshAt: now}, StateExpired, ExitOK, 90},
+		{"expired without refresh token", &store.Record{AccessToken: "a", Expiry: now.Add(-time.Minute)}, StateNeedsReauth, ExitSignIn, -1},
+		{"marked", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(time.Hour), NeedsReauth: true, ReauthReason: "AADSTS700082"}, StateNeedsReauth, ExitSignIn, -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ms := &memStore{records: map[string]*store.Record{}}
+			if c.rec != nil {
+				ms.records["default"] = c.rec
+			}
+			env := &Env{OpenStore: func(string) (store.Store, error) { return ms, nil }}
+			s := describe(env, p, "default", map[string]store.Store{}, now)
+			if s.State != c.state || statusExit(s) != c.exit {
+				t.Errorf("state %q exit %d, want %q %d", s.State, statusExit(s), c.state, c.exit)
+			}
+			got := -1
+			if s.RefreshTokenDaysLeft != nil {
+				got = *s.RefreshTokenDaysLeft
+			}
+			if c.state != StateNeedsReauth && got != c.daysLeft {
+				t.Errorf("days left %d, want %d", got, c.daysLeft)
+			}
+		})
+	}
+}
+
+func TestSettingsPrecedence(t *testing.T) {
+	cfg := &profile.Config{Profiles: map[string]*profile.Profile{
+		"work": {Name: "work", ClientID: "stored-id", Tenant: "contoso.example", Scopes: []string{"Mail.Read", "offline_access", "openid", "profile"}, Method: "paste", RedirectURI: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"},
+	}}
+	env := &Env{Getenv: func(k string) string {
+		if k == "MS365AUTH_AUTHORITY_HOST" {
+			return "https://login.microsoftonline.us"
+		}
+		return ""
+	}}
+	p, err := settings(env, cfg, &linkOptions{Profile: "work", Scopes: []string{"calendar"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &profile.Profile{
+		Name: "work", ClientID: "stored-id", Tenant: "contoso.example",
+		AuthorityHost: "https://login.microsoftonline.us",
+		Scopes:        []string{"Calendars.Read", "offline_access", "openid", "profile"},
+		Method:        "paste",
+		RedirectURI:   "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("settings mismatch (-want +got):\n%s", diff)
+	}
+	if cfg.Profiles["work"].AuthorityHost != "" {
+		t.Errorf("settings changed the stored profile before a successful link")
+	}
+	if _, err := settings(env, cfg, &linkOptions{Profile: "new"}); err == nil {
+		t.Errorf("a first link without --client-id was accepted")
+	}
+}

@@ -1,0 +1,145 @@
+// Package entra holds what is specific to Microsoft Entra ID (v2.0 endpoints):
+// authorities and endpoints, scope names and feature bundles, parsing of the
+// URL a person pastes back, AADSTS error codes with their fixes, and ID token
+// claims. It performs no I/O of its own and knows nothing of terminals,
+// commands or storage; callers bring the HTTP client and print the messages.
+package entra
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// Well-known values.
+const (
+	DefaultAuthorityHost = "https://login.microsoftonline.com"
+	// NativeClientRedirectURI is the seed's primary-method redirect URI.
+	NativeClientRedirectURI = "https://login.microsoftonline.com/common/oauth2/nativeclient"
+	// MFARedirectURI is the extra redirect URI some MFA accounts need.
+	MFARedirectURI = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
+	DefaultTenant  = "common"
+)
+
+// Authority is an authority host plus a tenant segment.
+type Authority struct {
+	Host   string // scheme://host[:port], no trailing slash
+	Tenant string // common, organizations, consumers, a GUID or a domain
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	dnsLabel = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+)
+
+// ParseAuthority validates host and tenant and normalises them.
+//
+// Host rules: an empty host means DefaultAuthorityHost; a trailing slash is
+// dropped; the scheme must be https, except that http is accepted for
+// loopback hosts (localhost, 127.0.0.0/8, ::1) so that test doubles work; a
+// path, query, fragment or user info is refused. Scheme and host are
+// lower-cased.
+//
+// Tenant rules: an empty tenant means "common"; the accepted forms are
+// common, organizations, consumers (any case, stored lower-case), a tenant
+// GUID (stored lower-case) or a DNS domain name with at least one dot, such
+// as contoso.onmicrosoft.com. A dot is required so that a typo like "comon"
+// is caught here rather than by Entra's "tenant not found".
+func ParseAuthority(host, tenant string) (Authority, error) {
+	h, err := parseHost(host)
+	if err != nil {
+		return Authority{}, err
+	}
+	t, err := parseTenant(tenant)
+	if err != nil {
+		return Authority{}, err
+	}
+	return Authority{Host: h, Tenant: t}, nil
+}
+
+func parseHost(host string) (string, error) {
+	host = strings.TrimRight(strings.TrimSpace(host), "/")
+	if host == "" {
+		return DefaultAuthorityHost, nil
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("invalid authority host %q: %s; use a URL such as %s (http only for localhost)", host, why, DefaultAuthorityHost)
+	}
+	u, err := url.Parse(host)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", bad("not a URL with a host name")
+	}
+	switch {
+	case u.User != nil:
+		return "", bad("user info is not allowed")
+	case u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", bad("it must not have a path, query or fragment")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		return "", bad("http is allowed only for loopback hosts")
+	default:
+		return "", bad("the scheme must be https")
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+func parseTenant(tenant string) (string, error) {
+	t := strings.TrimSpace(tenant)
+	if t == "" {
+		return DefaultTenant, nil
+	}
+	switch lt := strings.ToLower(t); {
+	case lt == "common" || lt == "organizations" || lt == "consumers":
+		return lt, nil
+	case guidRE.MatchString(t):
+		return lt, nil
+	case isDomain(t):
+		return lt, nil
+	}
+	return "", fmt.Errorf("invalid tenant %q: pass --tenant common, organizations, consumers, a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com", tenant)
+}
+
+func isDomain(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if !dnsLabel.MatchString(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopback reports whether hostname (no brackets, no port) is localhost or
+// a loopback IP address. Entra treats these specially for redirect URIs.
+func isLoopback(hostname string) bool {
+	if strings.EqualFold(hostname, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(hostname)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Endpoint returns {host}/{tenant}/oauth2/v2.0/authorize|token|devicecode
+// with AuthStyleInParams: public clients send client_id in the form, and
+// confidential ones may send client_secret there too, which Entra accepts.
+func (a Authority) Endpoint() oauth2.Endpoint {
+	base := a.String() + "/oauth2/v2.0/"
+	return oauth2.Endpoint{
+		AuthURL:       base + "authorize",
+		TokenURL:      base + "token",
+		DeviceAuthURL: base + "devicecode",
+		AuthStyle:     oauth2.AuthStyleInParams,
+	}
+}
+
+// String is host/tenant.
+func (a Authority) String() string {
+	return a.Host + "/" + a.Tenant
+}

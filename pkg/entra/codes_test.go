@@ -1,0 +1,67 @@
+package entra
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestCodesTable(t *testing.T) {
+	required := []int{50011, 50020, 50058, 50076, 50079, 50126, 50148, 501481, 50158, 50173, 50194, 53003, 54005,
+		65001, 65004, 70000, 70008, 70011, 70016, 70019, 70043, 700016, 700025, 700054, 700082, 700084, 7000215,
+		7000218, 7000222, 9002327, 90002, 90014, 700005, 500112, 500119, 9002332, 90094, 700022}
+	for _, c := range required {
+		if _, ok := LookupCode(c); !ok {
+			t.Errorf("code %d is missing from Codes", c)
+		}
+	}
+	if !sort.SliceIsSorted(Codes, func(i, j int) bool { return Codes[i].Code < Codes[j].Code }) {
+		t.Error("Codes is not sorted by code")
+	}
+	for i, c := range Codes {
+		if i > 0 && Codes[i-1].Code == c.Code {
+			t.Errorf("code %d appears twice", c.Code)
+		}
+		if strings.TrimSpace(c.Fix) == "" || strings.TrimSpace(c.Meaning) == "" {
+			t.Errorf("code %d has an empty Meaning or Fix", c.Code)
+		}
+		if h := Hint(c.Code, HintContext{}); strings.ContainsAny(h, "{}") || strings.Contains(h, "\n") {
+			t.Errorf("code %d: hint with an empty context keeps a placeholder or breaks lines: %q", c.Code, h)
+		}
+	}
+}
+
+func TestHint(t *testing.T) {
+	ctx := HintContext{RedirectURI: "https://ha.example.com/api/ms365", Tenant: "common", ClientID: "00000000-1111-2222-3333-444444444444", Method: "paste"}
+	tests := []struct {
+		code   int
+		ctx    HintContext
+		wantIn []string
+	}{
+		{50011, ctx, []string{"Register exactly https://ha.example.com/api/ms365 as a redirect URI", "Mobile and desktop applications", "--redirect-uri"}},
+		{50011, HintContext{}, []string{"Register exactly the redirect URI as a redirect URI"}},
+		{50194, ctx, []string{"--tenant <your tenant ID or domain> instead of common"}},
+		{7000215, ctx, []string{"Value, not its Secret ID"}},
+		{700025, ctx, []string{"https://ha.example.com/api/ms365 is a public-client", "MS365AUTH_CLIENT_SECRET", "--client-secret-file"}},
+		{7000218, ctx, []string{"'Web'", "move https://ha.example.com/api/ms365 to 'Mobile and desktop applications'", "Allow public client flows"}},
+		{7000218, HintContext{Method: "device"}, []string{"Allow public client flows", "MS365AUTH_CLIENT_SECRET"}},
+		{9002327, ctx, []string{"Single-page application", "Mobile and desktop"}},
+		{65001, ctx, []string{"ms365auth reauth", "00000000-1111-2222-3333-444444444444"}},
+		{700082, ctx, []string{"90 days", "ms365auth reauth"}},
+		{700016, ctx, []string{"00000000-1111-2222-3333-444444444444 was not found in common"}},
+	}
+	for _, tt := range tests {
+		got := Hint(tt.code, tt.ctx)
+		for _, w := range tt.wantIn {
+			if !strings.Contains(got, w) {
+				t.Errorf("Hint(%d, %+v) = %q, lacks %q", tt.code, tt.ctx, got, w)
+			}
+		}
+	}
+	if got := Hint(12345, ctx); got != "" {
+		t.Errorf("Hint(unknown) = %q, want empty", got)
+	}
+	if got := Hint(7000218, HintContext{Method: "device"}); strings.Contains(got, "redirect") {
+		t.Errorf("device hint talks about redirect URIs: %q", got)
+	}
+}

@@ -1,0 +1,210 @@
+package entra
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/oauth2"
+)
+
+// Error is an Entra error from a token response or an error redirect.
+type Error struct {
+	Err         string // the OAuth "error" value, e.g. invalid_grant
+	Code        int    // AADSTS number, 0 if none
+	Description string // first line of error_description, no trace lines
+	Suberror    string
+	Claims      string
+	HTTPStatus  int // 0 for redirects
+	RetryAfter  int // seconds, from a Retry-After header, 0 if none
+}
+
+// Error is "AADSTS50011: <description>" or "<error>: <description>". When
+// there is no description the error value stands in for it.
+func (e *Error) Error() string {
+	var head string
+	switch {
+	case e.Code != 0:
+		head = "AADSTS" + strconv.Itoa(e.Code)
+	case e.Err != "":
+		head = e.Err
+	}
+	desc := e.Description
+	if desc == "" && e.Code != 0 {
+		desc = e.Err
+	}
+	switch {
+	case head != "" && desc != "":
+		return head + ": " + desc
+	case head != "":
+		return head
+	case desc != "":
+		return desc
+	case e.HTTPStatus != 0:
+		return "unexpected HTTP status " + strconv.Itoa(e.HTTPStatus) + " from Entra"
+	}
+	return "unknown Entra error"
+}
+
+var (
+	aadstsRE       = regexp.MustCompile(`AADSTS(\d+)`)
+	aadstsPrefixRE = regexp.MustCompile(`^AADSTS\d+:\s*`)
+)
+
+// firstLine keeps what a person needs from an error_description: Entra
+// appends "\r\nTrace ID: ...\r\nCorrelation ID: ...\r\nTimestamp: ..." lines,
+// and Error() puts the AADSTS number back in front itself.
+func firstLine(desc string) string {
+	if i := strings.IndexAny(desc, "\r\n"); i >= 0 {
+		desc = desc[:i]
+	}
+	desc = strings.TrimSpace(printable(desc))
+	return strings.TrimSpace(aadstsPrefixRE.ReplaceAllString(desc, ""))
+}
+
+// printable turns control characters, line breaks above all, into spaces:
+// the value ends up in a message, and a crafted URL must not add lines to it.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// codeIn returns the first AADSTS number in s, or 0.
+func codeIn(s string) int {
+	m := aadstsRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// tokenErrorBody is the JSON error body of Entra's token endpoint. Fields are
+// decoded one by one so that one oddly typed field does not lose the rest.
+type tokenErrorBody map[string]json.RawMessage
+
+func (b tokenErrorBody) str(key string) string {
+	var s string
+	if raw, ok := b[key]; ok && json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+// firstCode reads error_codes[0], which may be a number or, in v1-style
+// bodies, a string holding one.
+func (b tokenErrorBody) firstCode() int {
+	var codes []json.Number
+	if raw, ok := b["error_codes"]; ok && json.Unmarshal(raw, &codes) == nil && len(codes) > 0 {
+		if n, err := strconv.Atoi(codes[0].String()); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// FromRetrieveError turns an x/oauth2 token-endpoint error into an *Error.
+//
+// It prefers the JSON body (error, error_description, error_codes, suberror,
+// claims) and falls back to the fields x/oauth2 parsed. The AADSTS number is
+// error_codes[0], else the first AADSTSnnnn in the description. HTTPStatus
+// comes from the response, and RetryAfter from a Retry-After header holding
+// whole seconds (the form Entra uses). A nil argument gives nil.
+func FromRetrieveError(re *oauth2.RetrieveError) *Error {
+	if re == nil {
+		return nil
+	}
+	var body tokenErrorBody
+	_ = json.Unmarshal(re.Body, &body) // a non-JSON body leaves it empty
+	e := &Error{
+		Err:      body.str("error"),
+		Suberror: body.str("suberror"),
+		Claims:   body.str("claims"),
+		Code:     body.firstCode(),
+	}
+	if e.Err == "" {
+		e.Err = re.ErrorCode
+	}
+	e.Err = printable(e.Err)
+	desc := body.str("error_description")
+	if desc == "" {
+		desc = re.ErrorDescription
+	}
+	if e.Code == 0 {
+		e.Code = codeIn(desc)
+	}
+	e.Description = firstLine(desc)
+	if r := re.Response; r != nil {
+		e.HTTPStatus = r.StatusCode
+		if n, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After"))); err == nil && n > 0 {
+			e.RetryAfter = n
+		}
+	}
+	return e
+}
+
+// FromQuery reads error, error_description, error_uri from a redirect or
+// callback; nil when there is no error parameter. The AADSTS number comes
+// from the description, else from error_uri's code parameter.
+func FromQuery(q url.Values) *Error {
+	errVal := strings.TrimSpace(printable(q.Get("error")))
+	if errVal == "" {
+		return nil
+	}
+	desc := q.Get("error_description")
+	e := &Error{
+		Err:         errVal,
+		Code:        codeIn(desc),
+		Description: firstLine(desc),
+		Suberror:    q.Get("error_subcode"),
+		Claims:      q.Get("claims"),
+	}
+	if e.Suberror == "" {
+		e.Suberror = q.Get("suberror")
+	}
+	if e.Code == 0 {
+		if u, err := url.Parse(q.Get("error_uri")); err == nil {
+			if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {
+				e.Code = n
+			}
+		}
+	}
+	return e
+}
+
+// interactionErrs and interactionCodes are the errors only a person signing
+// in can clear: MFA, consent, expired or revoked grants, a used code.
+var (
+	interactionErrs  = []string{"invalid_grant", "interaction_required", "login_required", "consent_required"}
+	interactionCodes = []int{50076, 50079, 50058, 50158, 50173, 65001, 70043, 700082, 70008, 70000, 54005, 700084}
+)
+
+// NeedsInteraction reports whether only an interactive sign-in can fix it:
+// the error is invalid_grant, interaction_required, login_required or
+// consent_required, or the AADSTS code is one of the MFA, consent, expiry
+// and revocation codes.
+func (e *Error) NeedsInteraction() bool {
+	return slices.Contains(interactionErrs, e.Err) || slices.Contains(interactionCodes, e.Code)
+}
+
+// Transient reports whether retrying later may succeed (5xx, 429,
+// server_error, temporarily_unavailable). invalid_grant is never transient,
+// whatever the status: retrying the same grant cannot help.
+func (e *Error) Transient() bool {
+	if e.Err == "invalid_grant" {
+		return false
+	}
+	return e.HTTPStatus == 429 || e.HTTPStatus >= 500 ||
+		e.Err == "server_error" || e.Err == "temporarily_unavailable"
+}

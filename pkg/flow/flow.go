@@ -1,0 +1,207 @@
+// Package flow runs the OAuth 2.0 sign-in methods against Entra ID: the
+// authorization code grant with PKCE (redeemed from a pasted returned URL or
+// from a callback), device code, and refresh. It returns tokens; it never
+// stores them (the command decides what to keep, and when) and it never
+// talks to a terminal.
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+)
+
+// Client is an app registration as seen from one authority.
+type Client struct {
+	Authority    entra.Authority
+	ClientID     string
+	ClientSecret string // empty for public clients
+	Scopes       []string
+	HTTPClient   *http.Client // nil means http.DefaultClient
+}
+
+// Result is what a successful token response gives.
+type Result struct {
+	Token   *oauth2.Token
+	Scopes  []string     // granted, from the response's scope field
+	Claims  entra.Claims // from the id_token, when one came back
+	IDToken bool
+}
+
+func (c Client) config(redirectURI string, scopes []string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Endpoint:     c.Authority.Endpoint(),
+		RedirectURL:  redirectURI,
+		Scopes:       scopes,
+	}
+}
+
+func (c Client) context(ctx context.Context) context.Context {
+	if c.HTTPClient != nil {
+		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTPClient)
+	}
+	return ctx
+}
+
+// Authorization is one authorization request in progress: its sign-in link
+// and the PKCE verifier and state that only this process knows.
+type Authorization struct {
+	client      Client
+	cfg         *oauth2.Config
+	RedirectURI string
+	State       string
+	verifier    string
+	URL         string // the sign-in link
+}
+
+// Options for an authorization request.
+type Options struct {
+	ResponseMode string // "" (query) or "form_post"
+	Prompt       string // "", "select_account", "consent", "login"
+	LoginHint    string
+}
+
+// NewAuthorization prepares a sign-in link with a fresh state (32 random
+// bytes) and a fresh PKCE S256 verifier.
+func (c Client) NewAuthorization(redirectURI string, o Options) (*Authorization, error) {
+	state, err := randomString(32)
+	if err != nil {
+		return nil, err
+	}
+	a := &Authorization{
+		client:      c,
+		cfg:         c.config(redirectURI, c.Scopes),
+		RedirectURI: redirectURI,
+		State:       state,
+		verifier:    oauth2.GenerateVerifier(),
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(a.verifier)}
+	if o.ResponseMode != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", o.ResponseMode))
+	}
+	if o.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", o.Prompt))
+	}
+	if o.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
+	}
+	a.URL = a.cfg.AuthCodeURL(state, opts...)
+	return a, nil
+}
+
+// RedeemReturnedURL checks a URL pasted back from the browser (see
+// entra.ParseReturnedURL) and redeems its code.
+func (a *Authorization) RedeemReturnedURL(ctx context.Context, raw string) (*Result, error) {
+	code, err := entra.ParseReturnedURL(raw, a.RedirectURI, a.State)
+	if err != nil {
+		return nil, err
+	}
+	return a.Redeem(ctx, code)
+}
+
+// Redeem exchanges an authorization code (with the PKCE verifier) for tokens.
+func (a *Authorization) Redeem(ctx context.Context, code string) (*Result, error) {
+	tok, err := a.cfg.Exchange(a.client.context(ctx), code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		return nil, explain("could not redeem the authorization code", err)
+	}
+	return newResult(tok)
+}
+
+// Refresh redeems a refresh token. scopes nil means the client's scopes.
+// The result carries the rotated refresh token when the server sent one,
+// otherwise the one given.
+func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []string) (*Result, error) {
+	if scopes == nil {
+		scopes = c.Scopes
+	}
+	src := c.config("", scopes).TokenSource(c.context(ctx), &oauth2.Token{
+		RefreshToken: refreshToken,
+		Expiry:       time.Unix(1, 0), // expired: forces the refresh
+	})
+	tok, err := src.Token()
+	if err != nil {
+		return nil, explain("could not refresh the token", err)
+	}
+	return newResult(tok)
+}
+
+// StartDevice asks for a device code and the text to show the person.
+func (c Client) StartDevice(ctx context.Context) (*oauth2.DeviceAuthResponse, error) {
+	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx))
+	if err != nil {
+		return nil, explain("could not start device code sign-in", err)
+	}
+	return da, nil
+}
+
+// PollDevice waits, at the server's pace, until the person approves or
+// declines the device code or it expires.
+func (c Client) PollDevice(ctx context.Context, da *oauth2.DeviceAuthResponse) (*Result, error) {
+	tok, err := c.config("", c.Scopes).DeviceAccessToken(c.context(ctx), da)
+	if err != nil {
+		return nil, explain("device code sign-in did not complete", err)
+	}
+	return newResult(tok)
+}
+
+func newResult(tok *oauth2.Token) (*Result, error) {
+	if tok.AccessToken == "" {
+		return nil, errors.New("the token response had no access_token")
+	}
+	r := &Result{Token: tok}
+	if s, ok := tok.Extra("scope").(string); ok {
+		r.Scopes = strings.Fields(s)
+	}
+	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
+		if claims, err := entra.ParseIDToken(idt); err == nil {
+			r.Claims, r.IDToken = claims, true
+		}
+	}
+	return r, nil
+}
+
+// explain turns token endpoint failures into *entra.Error (wrapped), so that
+// callers can branch on them and show the hint.
+func explain(what string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %w", what, entra.FromRetrieveError(re))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Verifier is the PKCE verifier, for a caller that finishes the sign-in in
+// another process (see Resume). Treat it as a secret.
+func (a *Authorization) Verifier() string { return a.verifier }
+
+// Resume rebuilds an authorization started earlier, from its redirect URI,
+// state and PKCE verifier.
+func (c Client) Resume(redirectURI, state, verifier string) *Authorization {
+	return &Authorization{
+		client:      c,
+		cfg:         c.config(redirectURI, c.Scopes),
+		RedirectURI: redirectURI,
+		State:       state,
+		verifier:    verifier,
+	}
+}

@@ -1,0 +1,135 @@
+// Package profile keeps the non-secret settings of each profile (client ID,
+// tenant, authority host, scopes, sign-in method, redirect URI) in one JSON
+// file under the XDG config directory. Tokens and client secrets never go
+// here; they belong to package store.
+package profile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+
+	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+)
+
+// Sign-in methods a profile can remember.
+const (
+	MethodPaste  = "paste"  // the seed's primary method: paste the returned URL
+	MethodAlt    = "alt"    // the seed's alternate method: a callback listener
+	MethodDevice = "device" // device code
+)
+
+// DefaultName is the profile used when none is given.
+const DefaultName = "default"
+
+// SandboxName is the profile `link --sandbox` uses; it is never the default.
+const SandboxName = "sandbox"
+
+// Profile is one account link's settings.
+type Profile struct {
+	Name          string   `json:"-"`
+	ClientID      string   `json:"client_id"`
+	Tenant        string   `json:"tenant,omitempty"`
+	AuthorityHost string   `json:"authority_host,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	Method        string   `json:"method,omitempty"`
+	RedirectURI   string   `json:"redirect_uri,omitempty"`
+	Listen        string   `json:"listen,omitempty"`
+	// Confidential says a client secret is kept in the store for this profile.
+	Confidential bool   `json:"confidential,omitempty"`
+	Store        string `json:"store,omitempty"`
+	Sandbox      bool   `json:"sandbox,omitempty"`
+}
+
+// Config is the whole settings file.
+type Config struct {
+	Profiles map[string]*Profile `json:"profiles"`
+	path     string
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateName accepts letters, digits, '.', '_' and '-', up to 64
+// characters, so that a name is safe as a keyring item and a file name.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' or '-' (at most 64)", name)
+	}
+	return nil
+}
+
+// DefaultPath is $XDG_CONFIG_HOME/ms365auth/config.json (or the platform's
+// equivalent); MS365AUTH_CONFIG overrides it.
+func DefaultPath() (string, error) {
+	if p := os.Getenv("MS365AUTH_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the config directory (set XDG_CONFIG_HOME or MS365AUTH_CONFIG): %w", err)
+	}
+	return filepath.Join(dir, "ms365auth", "config.json"), nil
+}
+
+// Load reads the settings file; a missing file is an empty config.
+func Load(path string) (*Config, error) {
+	c := &Config{Profiles: map[string]*Profile{}, path: path}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read settings: %w", err)
+	}
+	if err := json.Unmarshal(data, c); err != nil {
+		return nil, fmt.Errorf("settings file %s is not valid JSON (fix or remove it): %w", path, err)
+	}
+	if c.Profiles == nil {
+		c.Profiles = map[string]*Profile{}
+	}
+	for name, p := range c.Profiles {
+		if p == nil {
+			delete(c.Profiles, name)
+			continue
+		}
+		p.Name = name
+	}
+	return c, nil
+}
+
+// Path is where the config was loaded from and will be saved to.
+func (c *Config) Path() string { return c.path }
+
+// Get returns the named profile, or nil.
+func (c *Config) Get(name string) *Profile { return c.Profiles[name] }
+
+// Set adds or replaces a profile.
+func (c *Config) Set(p *Profile) { c.Profiles[p.Name] = p }
+
+// Remove forgets a profile's settings.
+func (c *Config) Remove(name string) { delete(c.Profiles, name) }
+
+// Names lists the profiles in order.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Profiles))
+	for n := range c.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Save writes the file atomically (temporary file, fsync, rename) with mode
+// 0600 in a 0700 directory, so a crash leaves the old or the new file whole.
+func (c *Config) Save() error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(c.path, append(data, '\n'))
+}
