@@ -46,13 +46,25 @@ func TestMain(m *testing.M) {
 
 // harness is one user's world: a config dir, a state dir, an Entra double.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	srv *entratest.Server
 	env []string
 	cfg string
 }
 
 func newHarness(t *testing.T, redirects ...entratest.Redirect) *harness {
+	return newTBHarness(t, redirects...)
+}
+
+func newBenchHarness(b *testing.B) *harness {
+	h := newTBHarness(b)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		b.Fatalf("link: %s", r.stderr)
+	}
+	return h
+}
+
+func newTBHarness(t testing.TB, redirects ...entratest.Redirect) *harness {
 	t.Helper()
 	srv := entratest.NewServer()
 	t.Cleanup(srv.Close)

@@ -33,6 +33,12 @@ type linkOptions struct {
 	Confidential  bool
 	Public        bool
 	Sandbox       bool
+	Alt           bool
+	Device        bool
+	Listen        string
+	TLSCert       string
+	TLSKey        string
+	Timeout       time.Duration
 }
 
 func newLinkCmd(env *Env) *cobra.Command {
@@ -76,6 +82,22 @@ Try it without an account: ms365auth link --sandbox`,
 			if o.Confidential && o.Public {
 				return errors.New("--confidential and --public contradict each other: pick one")
 			}
+			switch {
+			case o.Alt && o.Device:
+				return errors.New("--alt and --device are two different methods: pick one")
+			case o.Alt:
+				o.Method = profile.MethodAlt
+			case o.Device:
+				o.Method = profile.MethodDevice
+			default:
+				o.Method = profile.MethodPaste
+			}
+			if (o.PrintLink || o.ReturnedURL != "") && o.Method != profile.MethodPaste {
+				return errors.New("--print-link and --returned-url belong to the primary method, not --alt or --device")
+			}
+			if o.Method != profile.MethodAlt && (o.Listen != "" || o.TLSCert != "" || o.TLSKey != "") {
+				return errors.New("--listen, --tls-cert and --tls-key are for the callback listener of --alt")
+			}
 			if o.PrintLink && o.ReturnedURL != "" {
 				return errors.New("--print-link starts a sign-in and --returned-url finishes one: use them in two separate runs")
 			}
@@ -94,6 +116,12 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.SecretFile, "client-secret-file", "", "read the client secret of a confidential app from this file (or set MS365AUTH_CLIENT_SECRET)")
 	f.BoolVar(&o.Confidential, "confidential", false, "the app is confidential: ask for its client secret without echo")
 	f.BoolVar(&o.Public, "public", false, "the app is public: forget a client secret kept for this profile")
+	f.BoolVar(&o.Alt, "alt", false, "alternate method: a callback listener receives the redirect (default redirect URI "+DefaultAltRedirectURI+" on a free port)")
+	f.BoolVar(&o.Device, "device", false, "device code sign-in: enter a code on any device's browser")
+	f.StringVar(&o.Listen, "listen", "", "with --alt: host:port to bind (default: the redirect URI's loopback host and port)")
+	f.StringVar(&o.TLSCert, "tls-cert", "", "with --alt: PEM certificate to serve HTTPS directly")
+	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser or the device code sign-in")
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
 	return cmd
 }
@@ -167,8 +195,22 @@ func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, 
 	if o.RedirectURI != "" {
 		p.RedirectURI = o.RedirectURI
 	}
-	if p.RedirectURI == "" && p.Method == profile.MethodPaste {
-		p.RedirectURI = entra.NativeClientRedirectURI
+	if o.Listen != "" {
+		p.Listen = o.Listen
+	}
+	if o.TLSCert != "" || o.TLSKey != "" {
+		p.TLSCert, p.TLSKey = o.TLSCert, o.TLSKey
+	}
+	if p.Method != profile.MethodAlt {
+		p.Listen, p.TLSCert, p.TLSKey = "", "", ""
+	}
+	if p.RedirectURI == "" {
+		switch p.Method {
+		case profile.MethodPaste:
+			p.RedirectURI = entra.NativeClientRedirectURI
+		case profile.MethodAlt:
+			p.RedirectURI = DefaultAltRedirectURI
+		}
 	}
 	return p, nil
 }
@@ -246,25 +288,51 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	u := newUI(env, false)
 	client := newClient(env, p, secret)
-	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
-	if err != nil {
-		return err
-	}
 	if o.PrintLink {
+		auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
+		if err != nil {
+			return err
+		}
 		return startPending(env, cfg, p, auth)
 	}
-	showLink(env, u, auth.URL, o.NoBrowser)
-	raw, err := readReturnedURL(ctx, env, u)
+	u := newUI(env, false)
+	res, err := signIn(ctx, env, u, p, client, o.NoBrowser, o.Timeout)
 	if err != nil {
 		return err
 	}
-	res, err := auth.RedeemReturnedURL(ctx, raw)
-	if err != nil {
-		return withHint(err, hintContext(p))
-	}
 	return keepLink(env, u, cfg, st, p, res, secret, freshSecret, o.Public)
+}
+
+// signIn runs the profile's sign-in method.
+func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool, timeout time.Duration) (*flow.Result, error) {
+	switch p.Method {
+	case profile.MethodAlt:
+		res, err := signInAlt(ctx, env, u, p, client, noBrowser, timeout)
+		return res, withHint(err, hintContext(p))
+	case profile.MethodDevice:
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return signInDevice(ctx, env, u, p, client)
+	default:
+		return signInPaste(ctx, env, u, p, client, noBrowser)
+	}
+}
+
+// signInPaste runs the seed's primary method: print and open the link, then
+// read back the URL the browser landed on.
+func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool) (*flow.Result, error) {
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
+	if err != nil {
+		return nil, err
+	}
+	showLink(env, u, auth.URL, noBrowser)
+	raw, err := readReturnedURL(ctx, env, u, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := auth.RedeemReturnedURL(ctx, raw)
+	return res, withHint(err, hintContext(p))
 }
 
 func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
@@ -289,7 +357,8 @@ func showLink(env *Env, u ui, link string, noBrowser bool) {
 		return
 	}
 	if err := env.Browser.Open(link); err != nil {
-		u.say("Could not open a browser (%v): open the link above yourself.", err)
+		u.say("Could not open a browser (%v): open the link above on any device,", err)
+		u.say("or sign in with a code instead: ms365auth link --device")
 		return
 	}
 	u.say("Opened it in your browser.")
@@ -298,14 +367,14 @@ func showLink(env *Env, u ui, link string, noBrowser bool) {
 // readReturnedURL reads the URL from a terminal (without the kernel's line
 // length limit: Entra codes run to ~1,500 characters) or one line of
 // standard input.
-func readReturnedURL(ctx context.Context, env *Env, u ui) (string, error) {
+func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, error) {
 	if isTerminal(env.In) {
 		u.say("When the browser shows a blank page, copy the whole URL from its address bar,")
 		u.say("paste it here and press Enter:")
 	}
 	line, err := termio.ReadLine(ctx, env.In, env.Err)
 	if errors.Is(err, io.EOF) {
-		return "", errors.New("no returned URL was given: paste it on the terminal, pipe it on standard input, or use --print-link then --returned-url")
+		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or sign in without pasting: ms365auth link%s --device", profileFlag(name))
 	}
 	if err != nil {
 		return "", err

@@ -62,7 +62,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if isTerminal(env.In) {
 		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
 	}
-	raw, err := readReturnedURL(ctx, env, u)
+	raw, err := readReturnedURL(ctx, env, u, profile.SandboxName)
 	if err != nil {
 		return err
 	}

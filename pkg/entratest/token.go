@@ -175,9 +175,7 @@ func (s *Server) decideTokenLocked(r *http.Request, seg string, form url.Values)
 func clientCredentials(r *http.Request, form url.Values) (string, credentials) {
 	clientID := form.Get("client_id")
 	var c credentials
-	if v, ok := form["client_secret"]; ok {
-		c.secret, c.secretSet = v[0], true
-	}
+	c.secret = form.Get("client_secret")
 	c.assertion = form.Get("client_assertion") != ""
 	if user, pass, ok := r.BasicAuth(); ok {
 		user, _ = url.QueryUnescape(user)
@@ -185,10 +183,13 @@ func clientCredentials(r *http.Request, form url.Values) (string, credentials) {
 		if clientID == "" {
 			clientID = user
 		}
-		if !c.secretSet {
-			c.secret, c.secretSet = pass, true
+		if c.secret == "" {
+			c.secret = pass
 		}
 	}
+	// An empty secret (x/oauth2 sends "client_id:" in Basic for public
+	// clients) counts as none.
+	c.secretSet = c.secret != ""
 	return clientID, c
 }
 
@@ -223,7 +224,7 @@ func checkClient(r *http.Request, app *App, kind clientKind, c credentials) *aad
 			msg: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
 	}
 	for _, sec := range app.Secrets {
-		if sec.Value == c.secret && c.secret != "" {
+		if sec.Value == c.secret {
 			if sec.Expired {
 				return &aadError{status: 401, err: "invalid_client", code: 7000222,
 					msg: fmt.Sprintf("The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app, or consider using certificate credentials for added security.", app.ClientID)}

@@ -67,6 +67,7 @@ type Authorization struct {
 
 // Options for an authorization request.
 type Options struct {
+	State        string // "" means a fresh one (see NewState)
 	ResponseMode string // "" (query) or "form_post"
 	Prompt       string // "", "select_account", "consent", "login"
 	LoginHint    string
@@ -75,9 +76,12 @@ type Options struct {
 // NewAuthorization prepares a sign-in link with a fresh state (32 random
 // bytes) and a fresh PKCE S256 verifier.
 func (c Client) NewAuthorization(redirectURI string, o Options) (*Authorization, error) {
-	state, err := randomString(32)
-	if err != nil {
-		return nil, err
+	state := o.State
+	if state == "" {
+		var err error
+		if state, err = NewState(); err != nil {
+			return nil, err
+		}
 	}
 	a := &Authorization{
 		client:      c,
@@ -181,6 +185,10 @@ func explain(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// NewState returns a fresh state: 32 random bytes, base64url. A callback
+// listener needs it before the authorization request can be built.
+func NewState() (string, error) { return randomString(32) }
 
 func randomString(n int) (string, error) {
 	b := make([]byte, n)

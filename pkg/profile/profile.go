@@ -40,6 +40,8 @@ type Profile struct {
 	Method        string   `json:"method,omitempty"`
 	RedirectURI   string   `json:"redirect_uri,omitempty"`
 	Listen        string   `json:"listen,omitempty"`
+	TLSCert       string   `json:"tls_cert,omitempty"`
+	TLSKey        string   `json:"tls_key,omitempty"`
 	// Confidential says a client secret is kept in the store for this profile.
 	Confidential bool   `json:"confidential,omitempty"`
 	Store        string `json:"store,omitempty"`

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/callback"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/termio"
+)
+
+// DefaultAltRedirectURI is the alternate method's redirect URI; the port is
+// chosen at run time (Entra ignores the port of loopback redirect URIs).
+const DefaultAltRedirectURI = "http://localhost/api/ms365auth"
+
+// signInAlt runs the seed's alternate method: a callback listener receives
+// the browser's redirect, and the sign-in finishes by itself. Enter pressed
+// early explains what has (not) arrived; Ctrl-C or the timeout cancel with
+// the listener closed and nothing stored.
+func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool, timeout time.Duration) (*flow.Result, error) {
+	state, err := flow.NewState()
+	if err != nil {
+		return nil, err
+	}
+	l, err := callback.Listen(callback.Config{
+		RedirectURI: p.RedirectURI, Listen: p.Listen, TLSCert: p.TLSCert, TLSKey: p.TLSKey,
+		State: state, Hint: hintContext(p),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	auth, err := client.NewAuthorization(l.RedirectURI(), flow.Options{State: state})
+	if err != nil {
+		return nil, err
+	}
+	showLink(env, u, auth.URL, noBrowser)
+	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), timeout)
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if isTerminal(env.In) {
+		u.say("After signing in, the page says \"This window can be closed\" and this finishes by itself.")
+		go explainOnEnter(ctx, env, u, l)
+	}
+	res, err := l.Wait(ctx)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("no sign-in reached %s within %s: %s", l.RedirectURI(), timeout, nothingArrived(l.Stats(), l.RedirectURI()))
+	case err != nil:
+		return nil, err
+	}
+	u.say("The browser came back; redeeming the code.")
+	return auth.Redeem(ctx, res.Code)
+}
+
+// explainOnEnter answers a person who presses Enter ("I authorized
+// successfully") before the callback arrived, then keeps waiting.
+func explainOnEnter(ctx context.Context, env *Env, u ui, l *callback.Listener) {
+	for {
+		if _, err := termio.ReadLine(ctx, env.In, env.Err); err != nil {
+			return
+		}
+		u.say("%s; still waiting.", nothingArrived(l.Stats(), l.RedirectURI()))
+	}
+}
+
+func nothingArrived(s callback.Stats, redirect string) string {
+	switch {
+	case s.Requests == 0:
+		return "nothing has reached " + redirect + " yet; check that exactly this redirect URI is registered for the app, and that no proxy or firewall stands between the browser and this machine"
+	case s.Callbacks == 0:
+		return fmt.Sprintf("%d request(s) reached the listener, none on the callback path; check the path of the registered redirect URI and the proxy's forwarding", s.Requests)
+	default:
+		return fmt.Sprintf("%d callback(s) arrived but belonged to another sign-in (wrong state); use the link printed by this run", s.BadState)
+	}
+}

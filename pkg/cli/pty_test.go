@@ -1,0 +1,68 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// TestLinkPasteOnTerminal pastes a returned URL longer than the kernel's
+// canonical-mode line limit (4,095 bytes on Linux) into link on a real
+// pseudo-terminal, as a person would.
+func TestLinkPasteOnTerminal(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "link", "--no-browser", "--client-id", testClientID)
+	cmd.Env = h.env
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(tty)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- strings.TrimRight(sc.Text(), "\r")
+		}
+		close(lines)
+	}()
+	var transcript strings.Builder
+	var link string
+	for line := range lines {
+		transcript.WriteString(line + "\n")
+		if strings.HasPrefix(line, h.srv.URL) {
+			link = line
+		}
+		if strings.Contains(line, "press Enter") {
+			break
+		}
+	}
+	if link == "" {
+		t.Fatalf("no link on the terminal:\n%s", transcript.String())
+	}
+	returned := h.signIn(link) + "&session_state=" + strings.Repeat("x", 5000)
+	if len(returned) < 6000 {
+		t.Fatalf("returned URL only %d bytes", len(returned))
+	}
+	if _, err := tty.Write([]byte("\x1b[200~" + returned + "\x1b[201~\r")); err != nil {
+		t.Fatal(err)
+	}
+	for line := range lines {
+		transcript.WriteString(line + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("link on a terminal: %v\n%s", err, transcript.String())
+	}
+	if !strings.Contains(transcript.String(), "Linked adele") {
+		t.Errorf("no confirmation:\n%s", transcript.String())
+	}
+}
