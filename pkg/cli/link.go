@@ -294,7 +294,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 		if err != nil {
 			return err
 		}
-		return startPending(env, cfg, p, auth)
+		return startPending(env, p, auth)
 	}
 	u := newUI(env, false)
 	res, err := signIn(ctx, env, u, p, client, o.NoBrowser, o.Timeout)

@@ -30,10 +30,19 @@ const (
 type SignInRequiredError struct {
 	Profile string
 	Reason  string
+	Run     string // the command to run; "" means reauth
 }
 
 func (e *SignInRequiredError) Error() string {
-	return fmt.Sprintf("profile %q needs an interactive sign-in: %s\nrun: ms365auth reauth%s", e.Profile, e.Reason, profileFlag(e.Profile))
+	run := e.Run
+	if run == "" {
+		run = "ms365auth reauth" + profileFlag(e.Profile)
+	}
+	return fmt.Sprintf("profile %q needs an interactive sign-in (%s); run: %s", e.Profile, e.Reason, run)
+}
+
+func notLinked(name string) *SignInRequiredError {
+	return &SignInRequiredError{Profile: name, Reason: "it is not linked", Run: "ms365auth link" + profileFlag(name) + " --client-id <application ID>"}
 }
 
 // silentExit carries an exit code whose message was already printed.

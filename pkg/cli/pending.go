@@ -45,7 +45,8 @@ func pendingPath(name string) (string, error) {
 	return filepath.Join(dir, "pending-"+name+".json"), nil
 }
 
-func startPending(env *Env, cfg *profile.Config, p *profile.Profile, auth *flow.Authorization) error {
+// savePending keeps what "link --returned-url" needs to finish auth.
+func savePending(env *Env, p *profile.Profile, auth *flow.Authorization) error {
 	path, err := pendingPath(p.Name)
 	if err != nil {
 		return err
@@ -54,7 +55,11 @@ func startPending(env *Env, cfg *profile.Config, p *profile.Profile, auth *flow.
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(path, data); err != nil {
+	return atomicfile.WriteFile(path, data)
+}
+
+func startPending(env *Env, p *profile.Profile, auth *flow.Authorization) error {
+	if err := savePending(env, p, auth); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Out, auth.URL)

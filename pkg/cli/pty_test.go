@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bufio"
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -26,6 +27,21 @@ func TestLinkPasteOnTerminal(t *testing.T) {
 	}
 	defer tty.Close()
 
+	transcript := typeReturnedURL(t, h, tty)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("link on a terminal: %v\n%s", err, transcript)
+	}
+	if !strings.Contains(transcript, "Linked adele") {
+		t.Errorf("no confirmation:\n%s", transcript)
+	}
+}
+
+// typeReturnedURL plays the person at a terminal: it waits for the sign-in
+// link, signs in, and pastes the returned URL (padded past the kernel's
+// 4,095-byte line limit, in bracketed-paste markers). It returns the
+// transcript once the program closes the terminal.
+func typeReturnedURL(t *testing.T, h *harness, tty *os.File) string {
+	t.Helper()
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(tty)
@@ -59,10 +75,5 @@ func TestLinkPasteOnTerminal(t *testing.T) {
 	for line := range lines {
 		transcript.WriteString(line + "\n")
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("link on a terminal: %v\n%s", err, transcript.String())
-	}
-	if !strings.Contains(transcript.String(), "Linked adele") {
-		t.Errorf("no confirmation:\n%s", transcript.String())
-	}
+	return transcript.String()
 }

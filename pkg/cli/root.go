@@ -28,6 +28,9 @@ Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
 	root.AddCommand(
 		newLinkCmd(env),
 		newStatusCmd(env),
+		newReauthCmd(env),
+		newTokenCmd(env),
+		newLogoutCmd(env),
 	)
 	return root
 }

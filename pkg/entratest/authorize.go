@@ -254,7 +254,8 @@ func stripHTML(s string) string { return htmlTag.ReplaceAllString(s, "") }
 // for http://localhost:1234).
 func redirectTarget(redirectURI string) string {
 	u, err := url.Parse(redirectURI)
-	if err == nil && u.Path == "" && u.Opaque == "" && u.Host != "" {
+	web := err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https"))
+	if web && u.Path == "" && u.Host != "" {
 		u.Path = "/"
 		return u.String()
 	}

@@ -18,10 +18,18 @@ import (
 // deviceServer is a double whose device codes may be polled every second,
 // the shortest interval x/oauth2 honours.
 func deviceServer(t *testing.T) (*entratest.Server, *oauth2.Config) {
-	t.Parallel() // each x/oauth2 poll waits a whole interval; overlap them
 	s := newServer(t)
 	s.SetDeviceInterval(time.Second)
+	s.AddApp(entratest.App{ClientID: noPublicID, MultiTenant: true, Secrets: []entratest.Secret{{ID: "id", Value: "value"}}})
 	return s, config(s, "organizations", entratest.DefaultClientID, "", "openid", "profile", "offline_access", "User.Read")
+}
+
+func devicePoll(cfg *oauth2.Config, deviceCode string) url.Values {
+	v := url.Values{"client_id": {cfg.ClientID}, "grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {deviceCode}}
+	if cfg.ClientSecret != "" {
+		v.Set("client_secret", cfg.ClientSecret)
+	}
+	return v
 }
 
 func TestDeviceCodeStart(t *testing.T) {
@@ -44,136 +52,152 @@ func TestDeviceCodeStart(t *testing.T) {
 	}
 }
 
-func TestDeviceCodeApproved(t *testing.T) {
-	s, cfg := deviceServer(t)
-	ctx := context.Background()
-	da, err := cfg.DeviceAuth(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ApproveDevice(strings.ToLower(da.UserCode)); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := cfg.DeviceAccessToken(ctx, da)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok.RefreshToken == "" || tok.Extra("id_token") == nil {
-		t.Error("want a refresh token and an ID token")
-	}
-	// The device code is single use, and a user code cannot be approved twice.
-	poll := url.Values{"client_id": {cfg.ClientID}, "grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode}}
-	if resp, e, _ := postForm(t, cfg.Endpoint.TokenURL, poll); resp.StatusCode != 400 || e.Error != "invalid_grant" {
-		t.Errorf("redeemed device code polled again: HTTP %d %q, want invalid_grant", resp.StatusCode, e.Error)
-	}
-	if err, ok := s.ApproveDevice(da.UserCode).(*entratest.PageError); !ok || err.Code != 90120 {
-		t.Errorf("second approval: %v, want AADSTS90120", err)
-	}
-}
-
-func TestDeviceCodeApprovedThroughThePage(t *testing.T) {
-	_, cfg := deviceServer(t)
-	ctx := context.Background()
-	da, err := cfg.DeviceAuth(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+// approveThroughPage plays the person at /devicelogin with plain HTTP.
+func approveThroughPage(t *testing.T, da *oauth2.DeviceAuthResponse) {
 	page, err := http.Get(da.VerificationURI)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return
 	}
 	page.Body.Close()
-	if page.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", da.VerificationURI, page.Status)
-	}
 	resp, err := http.PostForm(da.VerificationURI, url.Values{"code": {da.UserCode}, "action": {"approve"}})
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "signed in") {
-		t.Fatalf("approve: %s %s", resp.Status, b)
-	}
-	if _, err := cfg.DeviceAccessToken(ctx, da); err != nil {
-		t.Fatal(err)
+	if page.StatusCode != http.StatusOK || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "signed in") {
+		t.Errorf("device login page: GET %s, POST %s %s", page.Status, resp.Status, b)
 	}
 }
 
-func TestDeviceCodeErrors(t *testing.T) {
-	t.Parallel()
+// TestDeviceFlow drives x/oauth2's DeviceAccessToken, which waits a whole
+// interval before each poll; the cases run at the same time to keep the
+// test short, each against its own server.
+func TestDeviceFlow(t *testing.T) {
 	tests := []struct {
 		name     string
-		act      func(s *entratest.Server, da *oauth2.DeviceAuthResponse)
-		errValue string
+		secret   string
+		clientID string
+		act      func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse)
+		errValue string // "" for success
 		aadsts   int
 	}{
-		{"declined", func(s *entratest.Server, da *oauth2.DeviceAuthResponse) { s.DeclineDevice(da.UserCode) }, "authorization_declined", 65004},
-		{"expired", func(s *entratest.Server, da *oauth2.DeviceAuthResponse) {
+		{"approved", "", "", func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse) {
+			if err := s.ApproveDevice(strings.ToLower(da.UserCode)); err != nil {
+				t.Error(err)
+			}
+		}, "", 0},
+		{"approved through the page", "", "", func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse) {
+			approveThroughPage(t, da)
+		}, "", 0},
+		{"confidential client", "value", noPublicID, func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse) {
+			s.ApproveDevice(da.UserCode)
+		}, "", 0},
+		{"declined", "", "", func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse) {
+			s.DeclineDevice(da.UserCode)
+		}, "authorization_declined", 65004},
+		{"expired", "", "", func(t *testing.T, s *entratest.Server, da *oauth2.DeviceAuthResponse) {
 			later := time.Now().Add(16 * time.Minute)
 			s.SetClock(func() time.Time { return later })
 		}, "expired_token", 70020},
 	}
-	for _, tt := range tests {
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	results := make([]chan result, len(tests))
+	for i, tt := range tests {
+		s, cfg := deviceServer(t)
+		if tt.clientID != "" {
+			cfg.ClientID, cfg.ClientSecret = tt.clientID, tt.secret
+		}
+		ctx := context.Background()
+		da, err := cfg.DeviceAuth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.act(t, s, da)
+		results[i] = make(chan result, 1)
+		go func(c chan<- result) {
+			tok, err := cfg.DeviceAccessToken(ctx, da)
+			c <- result{tok, err}
+		}(results[i])
+	}
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, cfg := deviceServer(t)
-			ctx := context.Background()
-			da, err := cfg.DeviceAuth(ctx)
-			if err != nil {
-				t.Fatal(err)
+			var r result
+			select {
+			case r = <-results[i]:
+			case <-time.After(time.Minute):
+				t.Fatal("DeviceAccessToken did not return")
 			}
-			tt.act(s, da)
-			_, err = cfg.DeviceAccessToken(ctx, da)
-			wantTokenError(t, err, 400, tt.errValue, tt.aadsts)
+			if tt.errValue != "" {
+				wantTokenError(t, r.err, 400, tt.errValue, tt.aadsts)
+				return
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if r.tok.RefreshToken == "" || r.tok.Extra("id_token") == nil {
+				t.Error("want a refresh token and an ID token")
+			}
 		})
 	}
 }
 
 func TestDeviceCodePollingAnswers(t *testing.T) {
-	// Polled by hand: x/oauth2 adds 5 s after slow_down, too slow for a test.
+	// Polled by hand: x/oauth2 waits 5 s more after slow_down.
 	s, cfg := deviceServer(t)
 	da, err := cfg.DeviceAuth(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := url.Values{"client_id": {cfg.ClientID}, "grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode}}
+	tokenURL := cfg.Endpoint.TokenURL
 	s.SlowDown(1)
 	for i, want := range []string{"slow_down", "authorization_pending"} {
-		resp, e, _ := postForm(t, cfg.Endpoint.TokenURL, poll)
+		resp, e, _ := postForm(t, tokenURL, devicePoll(cfg, da.DeviceCode))
 		if resp.StatusCode != 400 || e.Error != want {
 			t.Errorf("poll %d: HTTP %d %q, want 400 %q", i+1, resp.StatusCode, e.Error, want)
 		}
 	}
-	poll.Set("device_code", "DAQABIQEAAADnot-a-real-one")
-	if _, e, _ := postForm(t, cfg.Endpoint.TokenURL, poll); e.Error != "bad_verification_code" {
+	if err := s.ApproveDevice(da.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	if err, ok := s.ApproveDevice(da.UserCode).(*entratest.PageError); !ok || err.Code != 90120 {
+		t.Errorf("second approval: %v, want AADSTS90120", err)
+	}
+	if resp, e, _ := postForm(t, tokenURL, devicePoll(cfg, da.DeviceCode)); resp.StatusCode != 200 {
+		t.Fatalf("approved poll: HTTP %d %+v", resp.StatusCode, e)
+	}
+	if resp, e, _ := postForm(t, tokenURL, devicePoll(cfg, da.DeviceCode)); resp.StatusCode != 400 || e.Error != "invalid_grant" {
+		t.Errorf("redeemed device code polled again: HTTP %d %q, want invalid_grant", resp.StatusCode, e.Error)
+	}
+	if _, e, _ := postForm(t, tokenURL, devicePoll(cfg, "DAQABIQEAAADnot-a-real-one")); e.Error != "bad_verification_code" {
 		t.Errorf("unknown device code: %q, want bad_verification_code", e.Error)
 	}
-	if st := s.Stats(); st.DevicePolls != 3 {
-		t.Errorf("DevicePolls = %d, want 3", st.DevicePolls)
+	if err, ok := s.ApproveDevice("NOPE12345").(*entratest.PageError); !ok || err.Code != 70018 {
+		t.Errorf("unknown user code: %v, want AADSTS70018", err)
+	}
+	if st := s.Stats(); st.DevicePolls != 5 || st.DeviceRedemptions != 1 {
+		t.Errorf("stats %+v, want 5 polls and 1 redemption", st)
 	}
 }
 
 func TestDeviceCodeNeedsPublicClientFlows(t *testing.T) {
-	s, _ := deviceServer(t)
-	s.AddApp(entratest.App{ClientID: noPublicID, MultiTenant: true,
-		Secrets: []entratest.Secret{{ID: "id", Value: "value"}}})
-	cfg := config(s, "organizations", noPublicID, "", "offline_access", "User.Read")
-	ctx := context.Background()
-	da, err := cfg.DeviceAuth(ctx)
+	s, cfg := deviceServer(t)
+	cfg.ClientID = noPublicID
+	da, err := cfg.DeviceAuth(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ApproveDevice(da.UserCode); err != nil {
 		t.Fatal(err)
 	}
-	poll := url.Values{"client_id": {cfg.ClientID}, "grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {da.DeviceCode}}
-	if resp, e, _ := postForm(t, cfg.Endpoint.TokenURL, poll); resp.StatusCode != 401 || e.Error != "invalid_client" || e.ErrorCodes[0] != 7000218 {
+	resp, e, _ := postForm(t, cfg.Endpoint.TokenURL, devicePoll(cfg, da.DeviceCode))
+	if resp.StatusCode != 401 || e.Error != "invalid_client" || e.ErrorCodes[0] != 7000218 {
 		t.Errorf("public poll: HTTP %d %+v, want 401 invalid_client 7000218", resp.StatusCode, e)
-	}
-
-	cfg.ClientSecret = "value" // a confidential client may run the flow
-	if _, err := cfg.DeviceAccessToken(ctx, da); err != nil {
-		t.Errorf("with the secret: %v", err)
 	}
 }
 

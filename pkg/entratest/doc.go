@@ -14,7 +14,8 @@
 // Mobile & desktop redirect URIs and secrets, users (work accounts and
 // personal Microsoft accounts), per-user consent, single-use codes bound to
 // PKCE, refresh token rotation, revocation and expiry, MFA challenges, device
-// code sign-in, and injected failures. A sign-in needs no typing: the browser
+// code sign-in, the password grant, and injected failures (errors, 429s,
+// delays). A sign-in needs no typing: the browser
 // step signs in the user chosen with SignInAs and consents automatically,
 // unless a knob says otherwise.
 //

@@ -6,12 +6,15 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -130,7 +133,16 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []strin
 	if scopes == nil {
 		scopes = c.Scopes
 	}
-	src := c.config("", scopes).TokenSource(c.context(ctx), &oauth2.Token{
+	// x/oauth2 never sends scope with a refresh; Entra needs it to pick the
+	// resource (one access token per resource), as MSAL always sends it.
+	httpClient := c.HTTPClient
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	scoped := *httpClient
+	scoped.Transport = scopeAdder{base: httpClient.Transport, scope: strings.Join(scopes, " ")}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &scoped)
+	src := c.config("", scopes).TokenSource(ctx, &oauth2.Token{
 		RefreshToken: refreshToken,
 		Expiry:       time.Unix(1, 0), // expired: forces the refresh
 	})
@@ -158,6 +170,36 @@ func (c Client) PollDevice(ctx context.Context, da *oauth2.DeviceAuthResponse) (
 		return nil, explain("device code sign-in did not complete", err)
 	}
 	return newResult(tok)
+}
+
+// scopeAdder adds the scope parameter to refresh_token grant requests.
+type scopeAdder struct {
+	base  http.RoundTripper
+	scope string
+}
+
+func (a scopeAdder) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := a.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if r.Method != http.MethodPost || r.Body == nil || a.scope == "" {
+		return base.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err == nil && form.Get("grant_type") == "refresh_token" && form.Get("scope") == "" {
+		form.Set("scope", a.scope)
+		body = []byte(form.Encode())
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return base.RoundTrip(r)
 }
 
 func newResult(tok *oauth2.Token) (*Result, error) {

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+type reauthOptions struct {
+	Profile        string
+	Scopes         []string
+	Force          bool
+	NonInteractive bool
+	NotifyCmd      string
+	NoBrowser      bool
+	Timeout        time.Duration
+}
+
+func newReauthCmd(env *Env) *cobra.Command {
+	o := &reauthOptions{}
+	cmd := &cobra.Command{
+		Use:   "reauth",
+		Short: "Renew a linked profile, signing in again only when needed",
+		Long: `Renew a linked profile (the seed's "Reconfigure").
+
+With the same scopes and a working refresh token it refreshes silently: a
+cron job running "reauth --non-interactive" keeps the refresh token from
+dying after 90 days unused, and every rotated refresh token is saved.
+It signs in again, with the profile's method and redirect URI, when the
+scopes change (--scopes: the consent page asks only for the new ones), when
+Entra wants a person (MFA, consent, an expired or revoked refresh token),
+or with --force.
+
+With --non-interactive, or without a terminal, it never waits for a person:
+it exits 3 with one line saying what to run, after running --notify-cmd.`,
+		Example: `  ms365auth reauth --scopes calendar-write,mail-send
+  # crontab: keep the link alive, tell me when I must sign in
+  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "$MS365AUTH_MESSAGE"'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := profileName(cmd)
+			if err != nil {
+				return err
+			}
+			o.Profile = name
+			return reauthRun(cmd.Context(), env, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "new scopes or features (incremental consent); default: the profile's")
+	f.BoolVar(&o.Force, "force", false, "sign in again even if a silent refresh would do")
+	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never wait for a person: exit 3 when one is needed")
+	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL`)
+	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser or the device code sign-in")
+	return cmd
+}
+
+func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	old := cfg.Get(o.Profile)
+	if old == nil {
+		return notLinked(o.Profile)
+	}
+	p := *old
+	if len(o.Scopes) > 0 {
+		if p.Scopes, err = entra.ResolveScopes(o.Scopes); err != nil {
+			return err
+		}
+	}
+	st, err := env.OpenStore(p.Store)
+	if err != nil {
+		return err
+	}
+	rec, err := st.Load(p.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	u := newUI(env, p.Sandbox)
+
+	why := ""
+	switch {
+	case o.Force:
+		why = "--force"
+	case rec == nil:
+		why = "no tokens are stored"
+	case !slices.Equal(p.Scopes, old.Scopes):
+		why = "the scopes changed"
+	default:
+		_, err := newRefresher(env, &p, st).ensure(ctx, rec, nil, 0, true)
+		var sr *SignInRequiredError
+		switch {
+		case err == nil:
+			fresh, _ := st.Load(p.Name)
+			if fresh != nil {
+				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+			}
+			return nil
+		case errors.As(err, &sr):
+			why = sr.Reason
+		default:
+			return err
+		}
+	}
+
+	if o.NonInteractive || !isTerminal(env.In) {
+		return needPerson(ctx, env, cfg, &p, why, o.NotifyCmd)
+	}
+	u.say("Signing in again for profile %q: %s.", p.Name, why)
+	secret := ""
+	if p.Confidential {
+		if secret, err = st.LoadSecret(p.Name); err != nil {
+			return fmt.Errorf("cannot read the client secret of profile %q: %w", p.Name, err)
+		}
+	}
+	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), o.NoBrowser, o.Timeout)
+	if err != nil {
+		return err
+	}
+	return keepLink(env, u, cfg, st, &p, res, "", false, false)
+}
+
+// needPerson ends an unattended reauth: it runs the notification command
+// and returns the exit-3 error. For the primary method it also starts a
+// sign-in that "link --returned-url" can finish, and passes its link on.
+func needPerson(ctx context.Context, env *Env, cfg *profile.Config, p *profile.Profile, why, notifyCmd string) error {
+	sr := &SignInRequiredError{Profile: p.Name, Reason: why}
+	if notifyCmd == "" {
+		return sr
+	}
+	link := ""
+	if p.Method == profile.MethodPaste {
+		if auth, err := newClient(env, p, "").NewAuthorization(p.RedirectURI, flow.Options{}); err == nil {
+			if err := savePending(env, p, auth); err == nil {
+				link = auth.URL
+			}
+		}
+	}
+	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: ms365auth reauth%s", p.Name, why, profileFlag(p.Name))
+	if link != "" {
+		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link, then run: ms365auth link%s --returned-url 'URL'", p.Name, why, profileFlag(p.Name))
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", notifyCmd)
+	cmd.Env = append(os.Environ(), "MS365AUTH_PROFILE="+p.Name, "MS365AUTH_MESSAGE="+message, "MS365AUTH_SIGNIN_URL="+link)
+	cmd.Stdout, cmd.Stderr = env.Err, env.Err // stdout is for data
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(env.Err, "warning: --notify-cmd failed: %v\n", strings.TrimSpace(err.Error()))
+	}
+	return sr
+}

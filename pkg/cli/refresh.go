@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// Retry policy for transient token endpoint failures: bounded in count and
+// in total time, so cron jobs and mail clients are never stuck.
+const (
+	maxAttempts   = 4
+	firstBackoff  = 250 * time.Millisecond
+	maxRetryAfter = 10 * time.Second
+	lockWait      = 90 * time.Second
+)
+
+// TransientError means the token endpoint could not be reached or was
+// failing; the stored tokens are untouched and a later try may succeed.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string {
+	return "temporary failure, tokens unchanged, try again later: " + e.Err.Error()
+}
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// refresher renews a profile's tokens with its refresh token.
+type refresher struct {
+	env   *Env
+	p     *profile.Profile
+	st    store.Store
+	sleep func(context.Context, time.Duration) error
+}
+
+func newRefresher(env *Env, p *profile.Profile, st store.Store) *refresher {
+	return &refresher{env: env, p: p, st: st, sleep: sleepCtx}
+}
+
+// ensure returns a record whose token for scopes (nil: the profile's own)
+// is valid for at least margin. The decision rules:
+//   - a token that is still good enough is returned without locking;
+//   - otherwise the profile's lock is taken and the store read again, since
+//     another process may have refreshed meanwhile (then its token is used);
+//   - a profile marked needs_reauth, or without a refresh token, needs a
+//     person (*SignInRequiredError) and is not sent to Entra;
+//   - force refreshes even a good token (reauth's keep-alive).
+func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []string, margin time.Duration, force bool) (*store.Record, error) {
+	key := resourceKey(scopes)
+	if !force && rec != nil && fresh(rec, key, r.env.Now(), margin) {
+		return rec, nil
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := store.Lock(lockCtx, r.p.Name)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rec, err = r.st.Load(r.p.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notLinked(r.p.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !force && fresh(rec, key, r.env.Now(), margin) {
+		return rec, nil
+	}
+	if rec.NeedsReauth {
+		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused")}
+	}
+	if rec.RefreshToken == "" {
+		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: "there is no refresh token (was offline_access granted?)"}
+	}
+	res, err := r.refresh(ctx, rec.RefreshToken, scopes)
+	if err != nil {
+		return nil, r.failed(rec, err)
+	}
+	apply(rec, res, key, r.env.Now())
+	if err := r.st.Save(r.p.Name, rec); err != nil {
+		return nil, fmt.Errorf("refreshed, but could not store the new tokens: %w", err)
+	}
+	return rec, nil
+}
+
+// refresh calls the token endpoint, retrying transient failures with
+// exponential backoff, honouring Retry-After up to a bound.
+func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []string) (*flow.Result, error) {
+	secret := ""
+	if r.p.Confidential {
+		s, err := r.st.LoadSecret(r.p.Name)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the client secret of profile %q: %w", r.p.Name, err)
+		}
+		secret = s
+	}
+	client := newClient(r.env, r.p, secret)
+	if scopes != nil {
+		scopes = append(scopes[:len(scopes):len(scopes)], "offline_access", "openid", "profile")
+	}
+	backoff := firstBackoff
+	for attempt := 1; ; attempt++ {
+		res, err := client.Refresh(ctx, refreshToken, scopes)
+		if err == nil || !transient(err) || attempt == maxAttempts || ctx.Err() != nil {
+			return res, err
+		}
+		wait := backoff
+		var ee *entra.Error
+		if errors.As(err, &ee) && ee.RetryAfter > 0 {
+			wait = min(time.Duration(ee.RetryAfter)*time.Second, maxRetryAfter)
+		}
+		if err := r.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		backoff *= 2
+	}
+}
+
+// failed decides what a refresh failure means for the stored record: when
+// only a person can fix it, the record is marked (keeping who it was, for
+// status); a transient failure changes nothing.
+func (r *refresher) failed(rec *store.Record, err error) error {
+	if transient(err) {
+		return &TransientError{Err: err}
+	}
+	var ee *entra.Error
+	if !errors.As(err, &ee) || !ee.NeedsInteraction() {
+		return withHint(err, hintContext(r.p))
+	}
+	rec.NeedsReauth = true
+	rec.ReauthReason = ee.Error()
+	if saveErr := r.st.Save(r.p.Name, rec); saveErr != nil {
+		return errors.Join(&SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}, saveErr)
+	}
+	return &SignInRequiredError{Profile: r.p.Name, Reason: reasonFor(ee)}
+}
+
+// reasonFor turns an Entra error into a short reason with its hint.
+func reasonFor(ee *entra.Error) string {
+	reason := ee.Error()
+	if h := entra.Hint(ee.Code, entra.HintContext{}); h != "" {
+		reason += " (" + strings.TrimSuffix(h, ".") + ")"
+	}
+	return reason
+}
+
+func transient(err error) bool {
+	var ee *entra.Error
+	if errors.As(err, &ee) {
+		return ee.Transient()
+	}
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue)
+}
+
+// fresh says whether the token for key is valid for at least margin.
+func fresh(rec *store.Record, key string, now time.Time, margin time.Duration) bool {
+	if rec.NeedsReauth {
+		return false
+	}
+	if key == "" {
+		return rec.AccessToken != "" && rec.Expiry.After(now.Add(margin))
+	}
+	t, ok := rec.Resources[key]
+	return ok && t.AccessToken != "" && t.Expiry.After(now.Add(margin))
+}
+
+// apply puts a refresh result into the record. Every rotated refresh token
+// is kept, whichever resource it was redeemed for.
+func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
+	t := res.Token
+	if t.RefreshToken != "" {
+		rec.RefreshToken = t.RefreshToken
+	}
+	rec.LastRefreshAt = now
+	rec.NeedsReauth, rec.ReauthReason = false, ""
+	if key == "" {
+		rec.AccessToken, rec.TokenType, rec.Expiry = t.AccessToken, t.TokenType, t.Expiry
+		if res.Scopes != nil {
+			rec.Scopes = res.Scopes
+		}
+		if res.IDToken {
+			rec.Account = firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email, rec.Account)
+			rec.Name = firstNonEmpty(res.Claims.Name, rec.Name)
+		}
+		return
+	}
+	if rec.Resources == nil {
+		rec.Resources = map[string]store.ResourceToken{}
+	}
+	rec.Resources[key] = store.ResourceToken{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: res.Scopes}
+}
+
+// resourceKey names the token kept for other scopes; "" is the main one.
+func resourceKey(scopes []string) string { return strings.Join(scopes, " ") }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

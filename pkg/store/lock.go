@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// LockDir is where the per-profile lock files live: $XDG_RUNTIME_DIR when
+// set (memory-backed and private), else the XDG state directory.
+func LockDir() (string, error) {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "ms365auth"), nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ms365auth", "locks"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a place for lock files (set XDG_RUNTIME_DIR): %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "ms365auth", "locks"), nil
+}
+
+// Lock takes the cross-process lock of a profile, waiting until ctx is
+// done. Whoever refreshes a profile's tokens holds it, and re-reads the
+// store after taking it: N processes asking at once cause one refresh.
+// The lock is advisory (flock) and released by the kernel if the holder dies.
+func Lock(ctx context.Context, profile string) (unlock func(), err error) {
+	if err := checkProfile(profile); err != nil {
+		return nil, err
+	}
+	dir, err := LockDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
+	}
+	fl := flock.New(filepath.Join(dir, profile+".lock"), flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
+	if err != nil || !ok {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("another ms365auth process holds the lock of profile %q: %w", profile, errors.Join(ctxErr, err))
+		}
+		return nil, fmt.Errorf("cannot lock profile %q: %w", profile, err)
+	}
+	return func() { fl.Unlock() }, nil
+}
