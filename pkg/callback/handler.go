@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 )
@@ -200,7 +201,13 @@ func alreadyPage(prior error) page {
 // The page is self-contained: no scripts, images, fonts or links, so that
 // nothing is fetched and the callback URL (which holds the code) is never
 // sent anywhere as a referrer.
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+// Parsed on first use: the template is needed only while a listener runs,
+// and the CLI's hot path should not pay for it at start-up.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
+
+const pageHTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -221,12 +228,12 @@ pre{white-space:pre-wrap;padding:.75em;border:1px solid #8888;border-radius:4px}
 {{end}}{{with .Footer}}<p><strong>{{.}}</strong></p>
 {{end}}</body>
 </html>
-`))
+`
 
 // render sends a page with its headers set before the status line is.
 func render(w http.ResponseWriter, status int, p page) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, p); err != nil {
+	if err := pageTemplate().Execute(&buf, p); err != nil {
 		// The template is fixed and its data are strings: unreachable.
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 )
@@ -32,8 +33,10 @@ type Authority struct {
 }
 
 var (
-	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	dnsLabel = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+	guidRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	dnsLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`) })
 )
 
 // ParseAuthority validates host and tenant and normalises them.
@@ -96,7 +99,7 @@ func parseTenant(tenant string) (string, error) {
 	switch lt := strings.ToLower(t); {
 	case lt == "common" || lt == "organizations" || lt == "consumers":
 		return lt, nil
-	case guidRE.MatchString(t):
+	case guidRE().MatchString(t):
 		return lt, nil
 	case isDomain(t):
 		return lt, nil
@@ -109,7 +112,7 @@ func isDomain(s string) bool {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if !dnsLabel.MatchString(label) {
+		if !dnsLabel().MatchString(label) {
 			return false
 		}
 	}

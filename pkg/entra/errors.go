@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/oauth2"
@@ -51,8 +52,8 @@ func (e *Error) Error() string {
 }
 
 var (
-	aadstsRE       = regexp.MustCompile(`AADSTS(\d+)`)
-	aadstsPrefixRE = regexp.MustCompile(`^AADSTS\d+:\s*`)
+	aadstsRE       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`AADSTS(\d+)`) })
+	aadstsPrefixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^AADSTS\d+:\s*`) })
 )
 
 // firstLine keeps what a person needs from an error_description: Entra
@@ -63,7 +64,7 @@ func firstLine(desc string) string {
 		desc = desc[:i]
 	}
 	desc = strings.TrimSpace(printable(desc))
-	return strings.TrimSpace(aadstsPrefixRE.ReplaceAllString(desc, ""))
+	return strings.TrimSpace(aadstsPrefixRE().ReplaceAllString(desc, ""))
 }
 
 // printable turns control characters, line breaks above all, into spaces:
@@ -79,7 +80,7 @@ func printable(s string) string {
 
 // codeIn returns the first AADSTS number in s, or 0.
 func codeIn(s string) int {
-	m := aadstsRE.FindStringSubmatch(s)
+	m := aadstsRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0
 	}

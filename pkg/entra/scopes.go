@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -57,7 +58,7 @@ func isOIDCScope(s string) bool {
 // scopeNameRE is the character set of a scope's last segment. It excludes
 // everything Entra would reject or that cannot travel in a space-separated
 // scope parameter.
-var scopeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+var scopeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`) })
 
 // ResolveScopes turns feature names and scope names into the scope list for
 // a sign-in.
@@ -126,7 +127,7 @@ func normaliseScope(tok string) (string, error) {
 		if strings.EqualFold(tok, ".default") {
 			return GraphResource + "/.default", nil
 		}
-		if !scopeNameRE.MatchString(tok) {
+		if !scopeNameRE().MatchString(tok) {
 			return "", fmt.Errorf("invalid scope %q: a scope name has only letters, digits, dots, hyphens and underscores", tok)
 		}
 		if !strings.Contains(tok, ".") {
@@ -141,7 +142,7 @@ func normaliseScope(tok string) (string, error) {
 		tok = res + "/" + name
 	}
 	u, err := url.Parse(res)
-	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !(name == ".default" || scopeNameRE.MatchString(name)) {
+	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !(name == ".default" || scopeNameRE().MatchString(name)) {
 		return "", fmt.Errorf("invalid scope %q: give another resource's scope as a full URI such as https://outlook.office.com/IMAP.AccessAsUser.All", tok)
 	}
 	if strings.EqualFold(res, GraphResource) && name != ".default" {

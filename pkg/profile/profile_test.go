@@ -1,0 +1,62 @@
+package profile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ms365auth", "config.json")
+	c, err := Load(path)
+	if err != nil || len(c.Profiles) != 0 {
+		t.Fatalf("Load of a missing file: %v, %v", c, err)
+	}
+	c.Set(&Profile{Name: "work", ClientID: "id", Tenant: "common", Scopes: []string{"Mail.Read"}, Method: MethodAlt, Listen: "127.0.0.1:8080"})
+	c.Set(&Profile{Name: "home", ClientID: "id2", Method: MethodPaste})
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700 | os.ModeDir} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v (%v)", p, fi.Mode(), want, err)
+		}
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(c.Profiles, got.Profiles); diff != "" {
+		t.Errorf("round trip mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"home", "work"}, got.Names(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Names mismatch (-want +got):\n%s", diff)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestLoadRejectsBrokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte(`{"profiles": [`), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("Load of broken JSON: %v", err)
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"default": true, "work.mail_2-x": true, "a": true,
+		"": false, "-x": false, "a b": false, "a:b": false, "a#b": false, "../x": false, strings.Repeat("x", 65): false,
+	} {
+		if err := ValidateName(name); (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v", name, err)
+		}
+	}
+}
