@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/callback"
@@ -42,11 +43,14 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
+	spin := startProgress(env, "waiting for the browser", deadline)
 	if isTerminal(env.In) {
 		u.say("After signing in, the page says \"This window can be closed\" and this finishes by itself.")
-		go explainOnEnter(ctx, env, u, l)
+		go explainOnEnter(ctx, env, u, l, spin)
 	}
 	res, err := l.Wait(ctx)
+	spin.Stop()
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, fmt.Errorf("no sign-in reached %s within %s: %s", l.RedirectURI(), timeout, nothingArrived(l.Stats(), l.RedirectURI()))
@@ -59,12 +63,12 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 
 // explainOnEnter answers a person who presses Enter ("I authorized
 // successfully") before the callback arrived, then keeps waiting.
-func explainOnEnter(ctx context.Context, env *Env, u ui, l *callback.Listener) {
+func explainOnEnter(ctx context.Context, env *Env, u ui, l *callback.Listener, spin *progress) {
 	for {
-		if _, err := termio.ReadLine(ctx, env.In, env.Err); err != nil {
+		if _, err := termio.ReadLine(ctx, env.In, io.Discard); err != nil {
 			return
 		}
-		u.say("%s; still waiting.", nothingArrived(l.Stats(), l.RedirectURI()))
+		spin.say(u, "%s; still waiting.", nothingArrived(l.Stats(), l.RedirectURI()))
 	}
 }
 

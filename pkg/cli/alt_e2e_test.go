@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 )
 
@@ -197,5 +199,49 @@ func TestLinkDevice(t *testing.T) {
 	h.srv.SetDeviceCodeLifetime(500 * time.Millisecond)
 	if r := run(func(string) error { return nil }); r.code != 1 || !strings.Contains(r.stderr, "expired") {
 		t.Errorf("expired: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestLinkAltOnTerminal presses Enter before the browser came back: the
+// CLI says nothing has arrived and keeps waiting, with a countdown, then
+// finishes by itself when the browser lands on the listener.
+func TestLinkAltOnTerminal(t *testing.T) {
+	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "link", "--alt", "--no-browser", "--client-id", testClientID)
+	cmd.Env = h.env
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var transcript strings.Builder
+	buf := make([]byte, 4096)
+	waitFor := func(s string) {
+		t.Helper()
+		for !strings.Contains(transcript.String(), s) {
+			n, err := tty.Read(buf)
+			transcript.Write(buf[:n])
+			if err != nil {
+				t.Fatalf("waiting for %q: %v\n%s", s, err, transcript.String())
+			}
+		}
+	}
+	waitFor("left)")
+	tty.Write([]byte("\r"))
+	waitFor("nothing has reached http://localhost:")
+	var link string
+	for _, line := range strings.Split(transcript.String(), "\n") {
+		if line = strings.TrimSpace(line); isSignInLink(line) {
+			link = line
+		}
+	}
+	if _, page := h.browse(link); !strings.Contains(page, "This window can be closed") {
+		t.Errorf("page: %s", page)
+	}
+	waitFor("Linked adele")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("link --alt: %v\n%s", err, transcript.String())
 	}
 }

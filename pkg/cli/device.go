@@ -22,7 +22,9 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 	if !da.Expiry.IsZero() {
 		u.say("The code expires at %s. Waiting for you to sign in (Ctrl-C cancels)…", da.Expiry.Local().Format("15:04:05"))
 	}
+	spin := startProgress(env, "waiting for the sign-in", da.Expiry)
 	res, err := client.PollDevice(ctx, da)
+	spin.Stop()
 	var ee *entra.Error
 	if errors.As(err, &ee) {
 		switch ee.Err {
