@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/cli"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
 )
 
 // reportMedian adds the median of samples as a metric: wall times of whole
@@ -89,3 +91,59 @@ func BenchmarkReturnedURLToStored(b *testing.B) {
 	}
 	reportMedian(b, samples, "ms-median-excl-endpoint")
 }
+
+// BenchmarkCallbackToStored times the alternate method's last leg: from the
+// browser's callback request reaching the listener to the tokens stored and
+// the command done, minus the token endpoint's own time.
+func BenchmarkCallbackToStored(b *testing.B) {
+	h := newBenchHarness(b)
+	h.srv.AddApp(entratest.App{ClientID: benchAltClientID, MultiTenant: true,
+		Redirects: []entratest.Redirect{{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop}}})
+	for _, kv := range h.env {
+		k, v, _ := strings.Cut(kv, "=")
+		b.Setenv(k, v)
+	}
+	samples := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		b.StopTimer()
+		tt := &timedTransport{}
+		env := cli.DefaultEnv()
+		env.HTTPClient = &http.Client{Transport: tt}
+		pr, pw := io.Pipe()
+		env.IO = cli.IO{In: nil, Out: io.Discard, Err: pw}
+		done := make(chan int)
+		go func() {
+			done <- cli.Run(context.Background(), env, []string{"link", "--alt", "--no-browser", "--client-id", benchAltClientID})
+			pw.Close()
+		}()
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
+		var callbackURL string
+		for callbackURL == "" && sc.Scan() {
+			if isSignInLink(sc.Text()) {
+				u, err := h.srv.Authorize(context.Background(), sc.Text())
+				if err != nil {
+					b.Fatal(err)
+				}
+				callbackURL = u
+			}
+		}
+		go io.Copy(io.Discard, pr)
+		b.StartTimer()
+		t0 := time.Now()
+		resp, err := http.Get(callbackURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		code := <-done
+		elapsed := time.Since(t0) - time.Duration(tt.spent.Load())
+		if code != 0 {
+			b.Fatalf("link --alt exit %d", code)
+		}
+		samples = append(samples, elapsed)
+	}
+	reportMedian(b, samples, "ms-median-excl-endpoint")
+}
+
+const benchAltClientID = "b3c4d5e6-0000-4000-8000-a17a17a17a17"
