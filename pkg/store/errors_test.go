@@ -69,9 +69,12 @@ func checkUnavailableText(t *testing.T, u *UnavailableError) {
 // hangingBackend never answers until released.
 type hangingBackend struct{ release chan struct{} }
 
-func (h hangingBackend) Get(string, string) (string, error) { <-h.release; return "", keyring.ErrNotFound }
-func (h hangingBackend) Set(string, string, string) error   { <-h.release; return nil }
-func (h hangingBackend) Delete(string, string) error        { <-h.release; return nil }
+func (h hangingBackend) Get(string, string) (string, error) {
+	<-h.release
+	return "", keyring.ErrNotFound
+}
+func (h hangingBackend) Set(string, string, string) error { <-h.release; return nil }
+func (h hangingBackend) Delete(string, string) error      { <-h.release; return nil }
 
 func TestEveryCallIsBounded(t *testing.T) {
 	h := hangingBackend{make(chan struct{})}

@@ -15,8 +15,9 @@ import (
 //
 // Item names (go-keyring's "user", under Service): the record of profile P
 // is item "P" and its client secret item "P:client-secret". A value larger
-// than MaxItemSize is split as described on split.go's put; items named
-// "P#..." hold its chunks.
+// than MaxItemSize is split: the item then holds a small manifest and items
+// "P#<generation>#<i>" hold the chunks (see manifestPrefix for the
+// protocol that keeps readers consistent).
 //
 // The zero value of each field means its default: Backend the OS keyring,
 // Service ServiceName, MaxItemSize no limit, Timeout DefaultTimeout.

@@ -17,7 +17,7 @@ import (
 // followed by JSON naming a generation (a fresh random id), its number of
 // chunks, the SHA-256 of the whole value and the previous generation. Chunk i
 // of generation G of head H is item "H#G#i". Chunks are written before the
-// head that refers to them and deleted only once no head refers to them, so
+// head that refers to them and deleted only after no head refers to them, so
 // the head write is the single atomic switch: a reader sees either the old
 // value or the new one, never a mix, and a Save that fails at any point
 // leaves the old head, and with it the old value, readable.
@@ -26,7 +26,13 @@ import (
 // one, so that a reader who read the previous head a moment ago still finds
 // its chunks; a reader only misses chunks when two Saves complete during its
 // read, and then it re-reads the head (see get). The cost is that a split
-// value occupies its chunks twice.
+// value occupies its chunks twice, the older copy holding the previous
+// tokens until the next Save or Delete.
+//
+// Chunks left unreferenced (a chunk write that timed out and landed late,
+// a cleanup delete that failed, two unlocked writers racing) stay until
+// someone deletes them by name: go-keyring cannot list items. They never
+// affect what a reader sees.
 //
 // Values that fit are stored directly in the head, so on Linux (no limit) a
 // read is one call. JSON records start with '{', never with manifestPrefix; a

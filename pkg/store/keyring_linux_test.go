@@ -1,3 +1,5 @@
+//go:build linux
+
 package store
 
 // Tests against a real Secret Service: gnome-keyring-daemon on a private
@@ -12,46 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
 )
-
-// helperEnv makes the test binary act as a one-shot client: it probes the
-// keyring of its environment and prints the outcome as JSON.
-const helperEnv = "STORE_TEST_PROBE_TIMEOUT"
-
-type probeResult struct {
-	Kind  UnavailableKind
-	Error string
-}
-
-func TestMain(m *testing.M) {
-	if v := os.Getenv(helperEnv); v != "" {
-		os.Exit(probeHelper(v))
-	}
-	keyringtest.Main(m)
-}
-
-func probeHelper(timeout string) int {
-	k := NewKeyring()
-	var err error
-	if k.Timeout, err = time.ParseDuration(timeout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	var res probeResult
-	if err := k.Probe(); err != nil {
-		res.Error = err.Error()
-		var u *UnavailableError
-		if errors.As(err, &u) {
-			res.Kind = u.Kind
-		}
-	}
-	json.NewEncoder(os.Stdout).Encode(res)
-	return 0
-}
 
 func TestRealRoundTrip(t *testing.T) {
 	keyringtest.Require(t)
@@ -227,12 +193,12 @@ func TestUnavailableEnvironments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bare.Close()
+	t.Cleanup(func() { bare.Close() })
 	locked, err := keyringtest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer locked.Close()
+	t.Cleanup(func() { locked.Close() })
 	if err := locked.Lock(); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +206,7 @@ func TestUnavailableEnvironments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hung.Close() // SIGKILL also ends a stopped process
+	t.Cleanup(func() { hung.Close() }) // SIGKILL also ends a stopped process
 	if err := hung.KeyringDaemon().Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +214,7 @@ func TestUnavailableEnvironments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer healthy.Close()
+	t.Cleanup(func() { healthy.Close() })
 
 	empty := t.TempDir()
 	for _, tc := range []struct {
@@ -267,6 +233,7 @@ func TestUnavailableEnvironments(t *testing.T) {
 		{"Secret Service hangs", hung.Env(), KeyringTimeout, "did not answer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if tc.kind == NoSessionBus {
 				if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {
 					t.Skip("godbus would find this machine's own user bus")
