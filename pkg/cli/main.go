@@ -108,6 +108,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if errors.As(err, &se) {
 		return int(se)
 	}
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
+		return ExitError
+	}
 	fmt.Fprintln(env.Err, "error: "+strings.TrimSpace(err.Error()))
 	return exitCode(err)
 }
