@@ -77,3 +77,40 @@ func typeReturnedURL(t *testing.T, h *harness, tty *os.File) string {
 	}
 	return transcript.String()
 }
+
+// TestLinkCtrlC cancels a sign-in at the paste prompt: exit 1, a message
+// that nothing changed, and no tokens stored.
+func TestLinkCtrlC(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "link", "--no-browser", "--client-id", testClientID)
+	cmd.Env = h.env
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	sc := bufio.NewScanner(tty)
+	var transcript strings.Builder
+	for sc.Scan() {
+		transcript.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "press Enter") {
+			break
+		}
+	}
+	tty.Write([]byte{3}) // Ctrl-C: the terminal sends SIGINT
+	for sc.Scan() {
+		transcript.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v\n%s", err, transcript.String())
+	}
+	if !strings.Contains(transcript.String(), "interrupted: nothing was changed") {
+		t.Errorf("transcript:\n%s", transcript.String())
+	}
+	if out, _ := exec.Command("secret-tool", "lookup", "service", "ms365auth", "username", "default").Output(); len(out) > 0 {
+		t.Errorf("tokens were stored by a cancelled link")
+	}
+}
