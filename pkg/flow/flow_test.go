@@ -1,0 +1,122 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+)
+
+func newClient(t *testing.T, scopes ...string) (*entratest.Server, Client) {
+	t.Helper()
+	srv := entratest.NewServer()
+	t.Cleanup(srv.Close)
+	auth, err := entra.ParseAuthority(srv.URL, "common")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"Calendars.Read", "offline_access", "openid", "profile"}
+	}
+	return srv, Client{Authority: auth, ClientID: entratest.DefaultClientID, Scopes: scopes}
+}
+
+func TestAuthorizationCarriesPKCEAndFreshState(t *testing.T) {
+	_, c := newClient(t)
+	a, err := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	u, _ := url.Parse(a.URL)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+		t.Errorf("no S256 challenge: %v", q)
+	}
+	if q.Get("state") != a.State || len(a.State) != 43 || a.State == b.State || a.Verifier() == b.Verifier() {
+		t.Errorf("state and verifier must be fresh per authorization")
+	}
+	if strings.Contains(a.URL, a.Verifier()) {
+		t.Errorf("the verifier leaked into the sign-in link")
+	}
+}
+
+func TestRedeemReturnedURLAndRefresh(t *testing.T) {
+	srv, c := newClient(t)
+	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	returned, err := srv.Authorize(context.Background(), a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.RedeemReturnedURL(context.Background(), returned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.IDToken || res.Claims.PreferredUsername == "" || res.Token.RefreshToken == "" {
+		t.Fatalf("result lacks claims or refresh token: %+v", res.Claims)
+	}
+	if _, err := a.RedeemReturnedURL(context.Background(), returned); err == nil {
+		t.Errorf("a code was redeemed twice")
+	} else if ee := (*entra.Error)(nil); !errors.As(err, &ee) || ee.Code != 54005 {
+		t.Errorf("second redemption: %v, want AADSTS54005", err)
+	}
+
+	// A refresh for another resource sends its scope and rotates the token.
+	imap := []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"}
+	a2, _ := Client{Authority: c.Authority, ClientID: c.ClientID, Scopes: append(imap, "Calendars.Read")}.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	returned, _ = srv.Authorize(context.Background(), a2.URL) // consent to IMAP too
+	if _, err := a2.RedeemReturnedURL(context.Background(), returned); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := c.Refresh(context.Background(), res.Token.RefreshToken, imap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := srv.LookupAccessToken(r2.Token.AccessToken)
+	if !ok || info.Resource != "https://outlook.office.com" {
+		t.Errorf("refresh with IMAP scope gave a token for %q", info.Resource)
+	}
+	if r2.Token.RefreshToken == "" || r2.Token.RefreshToken == res.Token.RefreshToken {
+		t.Errorf("refresh did not rotate the refresh token")
+	}
+}
+
+func TestRefreshErrorsAreEntraErrors(t *testing.T) {
+	srv, c := newClient(t)
+	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	returned, _ := srv.Authorize(context.Background(), a.URL)
+	res, err := a.RedeemReturnedURL(context.Background(), returned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.RevokeRefreshTokens()
+	_, err = c.Refresh(context.Background(), res.Token.RefreshToken, nil)
+	var ee *entra.Error
+	if !errors.As(err, &ee) || ee.Code != 50173 || !ee.NeedsInteraction() {
+		t.Errorf("revoked refresh: %v", err)
+	}
+	if strings.Contains(err.Error(), res.Token.RefreshToken) {
+		t.Errorf("the error shows the refresh token")
+	}
+}
+
+func TestDeviceCode(t *testing.T) {
+	srv, c := newClient(t)
+	srv.SetDeviceInterval(time.Second)
+	da, err := c.StartDevice(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ApproveDevice(da.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.PollDevice(context.Background(), da)
+	if err != nil || res.Token.AccessToken == "" {
+		t.Fatalf("device: %v", err)
+	}
+}
