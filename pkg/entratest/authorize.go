@@ -50,12 +50,25 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, seg stri
 	}
 	r.ParseForm()
 	q := r.Form
+	var rep reply
 	s.mu.Lock()
 	s.stats.AuthorizeRequests++
 	s.authorizeLog = append(s.authorizeLog, cloneValues(q))
-	out := s.decideAuthorizeLocked(seg, q)
+	req, out := s.checkAuthorizeLocked(seg, q)
+	switch {
+	case req == nil:
+		rep.out = out
+	case s.interactive:
+		rep = s.startSignInLocked(req, s.sessionLocked(r))
+	default:
+		rep.out = s.autoSignInLocked(req)
+	}
 	s.mu.Unlock()
+	s.writeReply(w, r, rep)
+}
 
+// writeOutcome renders what /authorize (or a sign-in page) decided.
+func (s *Server) writeOutcome(w http.ResponseWriter, r *http.Request, out authorizeOutcome) {
 	switch {
 	case out.page != nil:
 		s.writeErrorPage(w, r, out.page)
@@ -93,22 +106,48 @@ func insertState(params [][2]string, state string, success bool) [][2]string {
 	return append(params, st)
 }
 
-// decideAuthorizeLocked validates an authorize request in Entra's order.
+// authRequest is an authorize request that passed validation: what the
+// person's part of the sign-in works on.
+type authRequest struct {
+	seg         string
+	tenant      tenantRef
+	app         *App
+	redirectURI string
+	platform    Platform
+	scopes      []scope
+	challenge   string
+	method      string
+	nonce       string
+	clientInfo  bool
+	prompt      string
+	loginHint   string
+	back        authorizeOutcome // where and how to answer: target, mode, state
+}
+
+// fail answers the request with an error sent back to its redirect URI.
+func (req *authRequest) fail(e *aadError) authorizeOutcome {
+	out := req.back
+	out.errRedir = e
+	return out
+}
+
+// checkAuthorizeLocked validates an authorize request in Entra's order.
 // Problems with the tenant, the app or the redirect URI are shown on a page,
 // because the redirect URI cannot be trusted; everything after that goes
-// back to the redirect URI.
-func (s *Server) decideAuthorizeLocked(seg string, q url.Values) authorizeOutcome {
+// back to the redirect URI. It returns a nil request and the outcome when
+// the request fails before anyone signs in.
+func (s *Server) checkAuthorizeLocked(seg string, q url.Values) (*authRequest, authorizeOutcome) {
 	t, ok := s.resolveTenantLocked(seg)
 	if !ok {
-		return authorizeOutcome{page: errTenantNotFound(seg)}
+		return nil, authorizeOutcome{page: errTenantNotFound(seg)}
 	}
 	app, e := s.findAppLocked(q.Get("client_id"), t)
 	if e != nil {
-		return authorizeOutcome{page: e}
+		return nil, authorizeOutcome{page: e}
 	}
 	redirectURI := q.Get("redirect_uri")
 	if redirectURI == "" {
-		return authorizeOutcome{page: &aadError{err: "invalid_request", code: 900971, msg: "No reply address provided."}}
+		return nil, authorizeOutcome{page: &aadError{err: "invalid_request", code: 900971, msg: "No reply address provided."}}
 	}
 	platform := Platform(0)
 	for _, reg := range app.Redirects {
@@ -118,54 +157,56 @@ func (s *Server) decideAuthorizeLocked(seg string, q url.Values) authorizeOutcom
 		}
 	}
 	if platform == 0 {
-		return authorizeOutcome{page: &aadError{err: "invalid_request", code: 50011,
+		return nil, authorizeOutcome{page: &aadError{err: "invalid_request", code: 50011,
 			msg: fmt.Sprintf("The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", redirectURI, app.ClientID)}}
 	}
 	if e := audience(app, t); e != nil {
-		return authorizeOutcome{page: e}
+		return nil, authorizeOutcome{page: e}
 	}
 
-	out := authorizeOutcome{target: redirectTarget(redirectURI), mode: "query"}
-	if v, ok := q["state"]; ok && len(v) > 0 {
-		out.state, out.hasState = stripHTML(v[0]), true
+	req := &authRequest{
+		seg: seg, tenant: t, app: app, redirectURI: redirectURI, platform: platform,
+		nonce: q.Get("nonce"), clientInfo: q.Get("client_info") == "1",
+		prompt: q.Get("prompt"), loginHint: q.Get("login_hint"),
+		back: authorizeOutcome{target: redirectTarget(redirectURI), mode: "query"},
 	}
-	fail := func(e *aadError) authorizeOutcome { out.errRedir = e; return out }
+	if v, ok := q["state"]; ok && len(v) > 0 {
+		req.back.state, req.back.hasState = stripHTML(v[0]), true
+	}
 
 	switch m := q.Get("response_mode"); m {
 	case "", "query":
 	case "fragment", "form_post":
-		out.mode = m
+		req.back.mode = m
 	default:
-		return fail(&aadError{err: "invalid_request", code: 70007,
+		return nil, req.fail(&aadError{err: "invalid_request", code: 70007,
 			msg: fmt.Sprintf("The value '%s' of the input parameter 'response_mode' is not supported. Use query, fragment or form_post.", m)})
 	}
 	if e := checkResponseType(q.Get("response_type")); e != nil {
-		return fail(e)
+		return nil, req.fail(e)
 	}
 	if strings.TrimSpace(q.Get("scope")) == "" {
-		return fail(errMissing("scope"))
+		return nil, req.fail(errMissing("scope"))
 	}
-	scopes, e := parseScopes(q.Get("scope"))
-	if e != nil {
-		return fail(e)
+	if req.scopes, e = parseScopes(q.Get("scope")); e != nil {
+		return nil, req.fail(e)
 	}
-	prompt := q.Get("prompt")
-	switch prompt {
+	switch req.prompt {
 	case "", "login", "none", "consent", "select_account", "create":
 	default:
-		return fail(&aadError{err: "invalid_request", code: 90023, msg: fmt.Sprintf("Unsupported 'prompt' value '%s'.", prompt)})
+		return nil, req.fail(&aadError{err: "invalid_request", code: 90023, msg: fmt.Sprintf("Unsupported 'prompt' value '%s'.", req.prompt)})
 	}
-	if prompt == "select_account" && q.Get("login_hint") != "" {
-		return fail(&aadError{err: "invalid_request", code: 90023, msg: "The 'login_hint' parameter cannot be used together with prompt=select_account."})
+	if req.prompt == "select_account" && req.loginHint != "" {
+		return nil, req.fail(&aadError{err: "invalid_request", code: 90023, msg: "The 'login_hint' parameter cannot be used together with prompt=select_account."})
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	if method != "" && method != "S256" && method != "plain" {
-		return fail(&aadError{err: "invalid_request", code: 50149,
+		return nil, req.fail(&aadError{err: "invalid_request", code: 50149,
 			msg: fmt.Sprintf("The code_challenge_method '%s' is not valid. Supported values are 'S256' and 'plain'.", method)})
 	}
 	if challenge != "" {
 		if !validPKCEString(challenge) {
-			return fail(&aadError{err: "invalid_request", code: 501491, msg: "Invalid size of Code_Challenge parameter."})
+			return nil, req.fail(&aadError{err: "invalid_request", code: 501491, msg: "Invalid size of Code_Challenge parameter."})
 		}
 		if method == "" {
 			method = "plain" // Entra's default when the method is left out
@@ -173,36 +214,60 @@ func (s *Server) decideAuthorizeLocked(seg string, q url.Values) authorizeOutcom
 	} else {
 		method = ""
 	}
+	req.challenge, req.method = challenge, method
+	return req, authorizeOutcome{}
+}
 
-	// The person signs in.
+// autoSignInLocked is the person's part without pages: the SignInAs user
+// signs in (with MFA when they or the policy need it) and consents, unless
+// a knob says otherwise.
+func (s *Server) autoSignInLocked(req *authRequest) authorizeOutcome {
 	user := s.users[s.signedIn]
-	if e := userFits(user, t, app); e != nil {
-		return fail(e)
+	if e := userFits(user, req.tenant, req.app); e != nil {
+		return req.fail(e)
 	}
-	if prompt == "none" && !s.consentedLocked(user, app, scopes) {
-		return fail(&aadError{err: "consent_required", code: 65001, msg: errConsentRequired(app).msg})
+	if req.prompt == "none" && !s.consentedLocked(user, req.app, req.scopes) {
+		return req.fail(consentRequiredRedirect(req.app))
 	}
+	return s.consentGivenLocked(req, user, user.MFA || s.requireMFA)
+}
+
+// consentGivenLocked ends a sign-in whose user has consented: it records
+// the consent and issues the code, unless DenyConsent or SendToWrongPlace
+// say otherwise.
+func (s *Server) consentGivenLocked(req *authRequest, user *User, mfa bool) authorizeOutcome {
 	if s.denyConsent {
-		return fail(&aadError{err: "access_denied", code: 65004, msg: "User declined to consent to access the app."})
+		return req.fail(errDeclined())
 	}
 	if s.wrongPlace {
 		return authorizeOutcome{wrongPlace: true}
 	}
-	s.addConsentLocked(user, app, scopes)
+	s.addConsentLocked(user, req.app, req.scopes)
 
 	msa := user.TenantID == ConsumersTenantID
 	code := newCode(msa)
 	s.codes[code] = &authCode{
-		app: app, redirectURI: redirectURI, platform: platform, tenant: t,
-		challenge: challenge, method: method, scopes: scopes, user: *user,
-		nonce: q.Get("nonce"), mfa: user.MFA || s.requireMFA, issued: s.clock(),
+		app: req.app, redirectURI: req.redirectURI, platform: req.platform, tenant: req.tenant,
+		challenge: req.challenge, method: req.method, scopes: req.scopes, user: *user,
+		nonce: req.nonce, mfa: mfa, issued: s.clock(),
 	}
+	out := req.back
 	out.params = [][2]string{{"code", code}}
-	if q.Get("client_info") == "1" {
+	if req.clientInfo {
 		out.params = append(out.params, [2]string{"client_info", clientInfo(user)})
 	}
 	out.params = append(out.params, [2]string{"session_state", newGUID()})
 	return out
+}
+
+// consentRequiredRedirect is AADSTS65001 as /authorize sends it back for
+// prompt=none (the token endpoint's variant says invalid_grant).
+func consentRequiredRedirect(app *App) *aadError {
+	return &aadError{err: "consent_required", code: 65001, msg: errConsentRequired(app).msg}
+}
+
+func errDeclined() *aadError {
+	return &aadError{err: "access_denied", code: 65004, msg: "User declined to consent to access the app."}
 }
 
 // checkResponseType accepts exactly what a confidential or public client

@@ -27,7 +27,9 @@ var ErrFormPost = errors.New("entratest: the sign-in ends in a form_post page; u
 // fragment included. When the journey ends on one of the double's own pages
 // (its nativeclient page, the wrong-place page) that page's URL is returned.
 // Errors Entra shows on its own page come back as *PageError; a form_post
-// ending as ErrFormPost.
+// ending as ErrFormPost. In interactive mode (SetInteractive) it fills the
+// sign-in pages in as the SignInAs user: their Password, MFACode, Accept;
+// an error shown on one of those pages comes back as *PageError too.
 func (s *Server) Authorize(ctx context.Context, authURL string) (returnedURL string, err error) {
 	res, err := s.walk(ctx, authURL)
 	if err != nil {
@@ -84,15 +86,20 @@ type postedForm struct {
 	values url.Values
 }
 
-const maxHops = 10
+// maxHops bounds the requests of one journey: redirects and, in
+// interactive mode, the three sign-in pages.
+const maxHops = 12
 
 func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	cur := authURL
+	method, cur, form := http.MethodGet, authURL, ""
 	for range maxHops {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cur, nil)
+		req, err := http.NewRequestWithContext(ctx, method, cur, strings.NewReader(form))
 		if err != nil {
 			return walkResult{}, err
+		}
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -118,9 +125,30 @@ func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 			if !s.onServer(target) {
 				return walkResult{url: next, offServer: true}, nil
 			}
-			cur = next
+			method, cur, form = http.MethodGet, next, ""
 		case resp.StatusCode == http.StatusOK:
-			return walkResult{url: cur, page: resp, form: parseFormPost(body)}, nil
+			step := stepMarker.FindSubmatch(body)
+			if step == nil {
+				return walkResult{url: cur, page: resp, form: parseFormPost(body)}, nil
+			}
+			// An interactive sign-in page: fill it in as the person would.
+			if pe := parseStepError(body); pe != nil {
+				return walkResult{}, pe
+			}
+			m := stepAction.FindSubmatch(body)
+			if m == nil {
+				return walkResult{}, fmt.Errorf("sign-in page %s has no form", req.URL.Redacted())
+			}
+			action, err := req.URL.Parse(html.UnescapeString(string(m[1])))
+			if err != nil {
+				return walkResult{}, err
+			}
+			values := url.Values{}
+			for _, in := range formInput.FindAllSubmatch(body, -1) {
+				values.Add(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
+			}
+			s.fillStep(string(step[1]), values)
+			method, cur, form = http.MethodPost, action.String(), values.Encode()
 		default:
 			if pe := parsePageError(body); pe != nil {
 				return walkResult{}, pe
@@ -128,7 +156,24 @@ func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 			return walkResult{}, fmt.Errorf("sign-in page %s answered %s", req.URL.Redacted(), resp.Status)
 		}
 	}
-	return walkResult{}, fmt.Errorf("sign-in stopped after %d redirects", maxHops)
+	return walkResult{}, fmt.Errorf("sign-in stopped after %d requests", maxHops)
+}
+
+// fillStep answers an interactive sign-in page as the SignInAs user:
+// their password, the MFA code, Accept.
+func (s *Server) fillStep(step string, values url.Values) {
+	s.mu.Lock()
+	u := s.users[s.signedIn]
+	s.mu.Unlock()
+	switch step {
+	case "credentials":
+		values.Set("username", u.Username)
+		values.Set("password", u.Password)
+	case "mfa":
+		values.Set("otp", MFACode)
+	case "consent":
+		values.Set("action", "accept")
+	}
 }
 
 func (s *Server) onServer(u *url.URL) bool {
@@ -140,7 +185,20 @@ var (
 	pageMsg    = regexp.MustCompile(`<p id="message">AADSTS\d+: ([^<]*)</p>`)
 	formAction = regexp.MustCompile(`<form method="POST" name="hiddenform" id="` + formPostID + `" action="([^"]*)">`)
 	formInput  = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	stepMarker = regexp.MustCompile(`<meta name="entratest-step" content="(\w+)">`)
+	stepAction = regexp.MustCompile(`<form method="POST" id="step-form" action="([^"]*)">`)
+	stepError  = regexp.MustCompile(`<p id="error" role="alert" class="error">AADSTS(\d+): ([^<]*)</p>`)
 )
+
+// parseStepError reads the error an interactive sign-in page shows.
+func parseStepError(body []byte) *PageError {
+	m := stepError.FindSubmatch(body)
+	if m == nil {
+		return nil
+	}
+	code, _ := strconv.Atoi(string(m[1]))
+	return &PageError{Code: code, Message: html.UnescapeString(string(m[2]))}
+}
 
 // parsePageError reads the double's own error page.
 func parsePageError(body []byte) *PageError {

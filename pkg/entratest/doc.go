@@ -15,9 +15,11 @@
 // personal Microsoft accounts), per-user consent, single-use codes bound to
 // PKCE, refresh token rotation, revocation and expiry, MFA challenges, device
 // code sign-in, the password grant, and injected failures (errors, 429s,
-// delays). A sign-in needs no typing: the browser
-// step signs in the user chosen with SignInAs and consents automatically,
-// unless a knob says otherwise.
+// delays). By default a sign-in needs no typing: the browser step signs in
+// the user chosen with SignInAs and consents automatically, unless a knob
+// says otherwise. SetInteractive turns on Entra's pages instead (sign-in
+// form, MFA code, consent with Accept and Cancel), for tests that drive a
+// real browser.
 //
 // What it is not: a security boundary or an identity provider for real use.
 // Tokens are random and their signatures are fake; nothing here is secret.

@@ -11,17 +11,32 @@ import (
 // Pages carry machine-readable markers (a meta tag with the AADSTS code, the
 // form id) so that the browser double can tell them apart; people see text.
 
+// pageStyle makes the pages look like sign-in pages in a real browser (and
+// in the screenshots tests keep).
+const pageStyle = `<style>
+body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}
+main{background:#fff;max-width:440px;margin:6em auto;padding:44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+h1{font-size:1.5rem;font-weight:600;margin:0 0 12px}
+label{display:block;margin-top:16px;font-size:.9rem}
+input[type=email],input[type=password],input[type=text]{display:block;width:100%;box-sizing:border-box;border:0;border-bottom:1px solid #666;padding:6px 0;font-size:1rem}
+button{margin-top:24px;margin-right:8px;min-width:108px;padding:6px 12px;border:0;background:#0067b8;color:#fff;font-size:1rem}
+button.secondary{background:#ccc;color:#1b1b1b}
+.error{color:#e81123}
+.note{color:#666;font-size:.85rem}
+ul#permissions li{margin:6px 0}
+</style>`
+
 const pageHead = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>%s</title>%s</head>
-<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<html lang="en"><head><meta charset="utf-8"><title>%s</title>%s%s</head>
+<body><main>
 `
 
 func writePage(w http.ResponseWriter, status int, title, meta, body string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, pageHead, html.EscapeString(title), meta)
-	fmt.Fprint(w, body, "\n</body></html>\n")
+	fmt.Fprintf(w, pageHead, html.EscapeString(title), meta, pageStyle)
+	fmt.Fprint(w, body, "\n</main></body></html>\n")
 }
 
 // writeErrorPage shows an error on the double's own page, as Entra does when

@@ -39,6 +39,10 @@ type Server struct {
 	authorizeLog []url.Values
 	stats        Stats
 
+	interactive bool
+	signIns     map[string]*pendingSignIn // by flow token
+	sessions    map[string]browserSession // by session cookie value
+
 	atLifetime     time.Duration
 	deviceLifetime time.Duration
 	deviceInterval time.Duration
@@ -102,6 +106,8 @@ func newServer(base string) *Server {
 		devices:        map[string]*deviceAuth{},
 		userCodes:      map[string]*deviceAuth{},
 		accessTokens:   map[string]TokenInfo{},
+		signIns:        map[string]*pendingSignIn{},
+		sessions:       map[string]browserSession{},
 		atLifetime:     3599 * time.Second,
 		deviceLifetime: 900 * time.Second,
 		deviceInterval: 5 * time.Second,
@@ -155,6 +161,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		switch rest {
 		case "oauth2/v2.0/authorize":
 			s.serveAuthorize(w, r, seg)
+			return
+		case "login":
+			s.serveLogin(w, r)
 			return
 		case "oauth2/v2.0/token":
 			s.serveToken(w, r, seg)
@@ -521,19 +530,8 @@ func (s *Server) addConsentLocked(u *User, app *App, scopes []scope) {
 // consented. OIDC scopes need no consent of their own; ".default" is
 // covered by any consent for its resource.
 func (s *Server) consentedLocked(u *User, app *App, scopes []scope) bool {
-	have := s.consent[u.OID+"|"+app.ClientID]
-	for _, sc := range scopes {
-		if sc.isOIDC() {
-			continue
-		}
-		found := false
-		for _, h := range have {
-			if h.key() == sc.key() || (sc.name == ".default" && strings.EqualFold(h.resource, sc.resource)) {
-				found = true
-				break
-			}
-		}
-		if !found {
+	for _, sc := range s.unconsentedLocked(u, app, scopes) {
+		if !sc.isOIDC() {
 			return false
 		}
 	}
