@@ -90,7 +90,27 @@ func openStore(name string) (store.Store, error) {
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context) int {
-	return Run(ctx, DefaultEnv(), os.Args[1:])
+	return Run(ctx, withoutSecretEnv(DefaultEnv()), os.Args[1:])
+}
+
+// withoutSecretEnv takes MS365AUTH_CLIENT_SECRET out of the process
+// environment, so that no child process (the browser, --notify-cmd)
+// inherits it; env.Getenv still returns it to the command that reads it.
+func withoutSecretEnv(env *Env) *Env {
+	const key = "MS365AUTH_CLIENT_SECRET"
+	secret, ok := os.LookupEnv(key)
+	if !ok {
+		return env
+	}
+	os.Unsetenv(key)
+	getenv := env.Getenv
+	env.Getenv = func(k string) string {
+		if k == key {
+			return secret
+		}
+		return getenv(k)
+	}
+	return env
 }
 
 // Run executes args with env and maps the outcome to an exit code.

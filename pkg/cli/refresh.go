@@ -104,9 +104,10 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 		secret = s
 	}
 	client := newClient(r.env, r.p, secret)
-	if scopes != nil {
-		scopes = append(scopes[:len(scopes):len(scopes)], "offline_access", "openid", "profile")
+	if scopes == nil {
+		scopes = mainResourceScopes(r.p.Scopes)
 	}
+	scopes = append(scopes[:len(scopes):len(scopes)], "offline_access", "openid", "profile")
 	backoff := firstBackoff
 	for attempt := 1; ; attempt++ {
 		res, err := client.Refresh(ctx, refreshToken, scopes)
@@ -199,6 +200,23 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 		rec.Resources = map[string]store.ResourceToken{}
 	}
 	rec.Resources[key] = store.ResourceToken{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: res.Scopes}
+}
+
+// mainResourceScopes picks the profile's scopes of its first resource: a
+// profile may consent to Graph and Outlook scopes at once, but a token is
+// for one resource (AADSTS700022 otherwise), and the main one is the first.
+func mainResourceScopes(scopes []string) []string {
+	resource := ""
+	var out []string
+	for _, s := range resourceScopes(scopes) {
+		if resource == "" {
+			resource = entra.ScopeResource(s)
+		}
+		if entra.ScopeResource(s) == resource {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // resourceKey names the token kept for other scopes; "" is the main one.

@@ -96,3 +96,14 @@ func TestSettingsPrecedence(t *testing.T) {
 		t.Errorf("a first link without --client-id was accepted")
 	}
 }
+
+func TestMainResourceScopes(t *testing.T) {
+	got := mainResourceScopes([]string{"Calendars.Read", "https://outlook.office.com/IMAP.AccessAsUser.All", "Mail.Send", "offline_access", "openid", "profile"})
+	if diff := cmp.Diff([]string{"Calendars.Read", "Mail.Send"}, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	got = mainResourceScopes([]string{"https://outlook.office.com/SMTP.Send", "Mail.Read", "offline_access"})
+	if diff := cmp.Diff([]string{"https://outlook.office.com/SMTP.Send"}, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}

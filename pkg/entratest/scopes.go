@@ -120,11 +120,3 @@ func oneResource(raw string, scopes []scope) *aadError {
 	}
 	return nil
 }
-
-func joinScopes(scopes []scope) string {
-	var b []string
-	for _, sc := range scopes {
-		b = append(b, sc.display())
-	}
-	return strings.Join(b, " ")
-}

@@ -96,6 +96,9 @@ func Load(path string) (*Config, error) {
 		c.Profiles = map[string]*Profile{}
 	}
 	for name, p := range c.Profiles {
+		if err := ValidateName(name); err != nil {
+			return nil, fmt.Errorf("settings file %s: %w", path, err)
+		}
 		if p == nil {
 			delete(c.Profiles, name)
 			continue

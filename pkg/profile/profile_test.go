@@ -60,3 +60,11 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRejectsUnsafeProfileNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte(`{"profiles": {"../../x": {"client_id": "c"}}}`), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "invalid profile name") {
+		t.Errorf("Load accepted an unsafe profile name: %v", err)
+	}
+}

@@ -9,20 +9,20 @@ import (
 )
 
 // feedAll feeds input to an editor until it finishes, and reports the line,
-// the error, what was echoed, and how many bytes of input were left over.
-func feedAll(input string, secret bool) (line string, err error, echo string, rest int) {
+// what was echoed, how many bytes of input were left over, and the error.
+func feedAll(input string, secret bool) (line, echo string, rest int, err error) {
 	var out strings.Builder
 	e := &editor{out: &out, secret: secret}
 	for i := 0; i < len(input); i++ {
 		done, ferr := e.feed(input[i])
 		if done {
 			if ferr != nil {
-				return "", ferr, out.String(), len(input) - i - 1
+				return "", out.String(), len(input) - i - 1, ferr
 			}
-			return string(e.line), nil, out.String(), len(input) - i - 1
+			return string(e.line), out.String(), len(input) - i - 1, nil
 		}
 	}
-	return string(e.line), io.ErrUnexpectedEOF, out.String(), 0
+	return string(e.line), out.String(), 0, io.ErrUnexpectedEOF
 }
 
 func TestEditor(t *testing.T) {
@@ -61,7 +61,7 @@ func TestEditor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			line, err, echo, rest := feedAll(tt.input, tt.secret)
+			line, echo, rest, err := feedAll(tt.input, tt.secret)
 			if err != tt.wantErr {
 				t.Fatalf("error = %v, want %v", err, tt.wantErr)
 			}

@@ -79,8 +79,9 @@ type inputMode int
 const (
 	// plainInput is not a terminal: read the bytes as they come, echo nothing.
 	plainInput inputMode = iota
-	// cookedInput is a terminal that edits and echoes the line itself.
-	cookedInput
+	// cookedInput is a terminal that edits and echoes the line itself
+	// (Windows and other systems without termios).
+	cookedInput //lint:ignore U1000 used on non-unix systems
 	// silentInput is a cooked terminal whose echo was turned off for a secret.
 	silentInput
 	// editedInput is a terminal in non-canonical mode: this package edits and echoes.

@@ -254,7 +254,7 @@ func (s *Session) defaultLocked() (bool, error) {
 	}
 	locked, ok := v.Value().(bool)
 	if !ok {
-		return false, fmt.Errorf("Locked is a %s", v.Signature())
+		return false, fmt.Errorf("the Locked property is a %s", v.Signature())
 	}
 	return locked, nil
 }
