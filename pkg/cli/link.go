@@ -38,6 +38,7 @@ type linkOptions struct {
 	Listen        string
 	TLSCert       string
 	TLSKey        string
+	Store         string
 	Timeout       time.Duration
 }
 
@@ -122,7 +123,9 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.TLSCert, "tls-cert", "", "with --alt: PEM certificate to serve HTTPS directly")
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser or the device code sign-in")
+	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
+	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -152,7 +155,8 @@ func newUI(env *Env, sandbox bool) ui {
 }
 
 // settings merges flags, environment and the stored profile. Flags win,
-// then the environment, then what the profile remembers, then defaults.
+// then the environment, then what the profile remembers, then defaults
+// (for the store: see chooseStore).
 func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
 	p := &profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
 	if old := cfg.Get(o.Profile); old != nil {
@@ -203,6 +207,9 @@ func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, 
 	}
 	if p.Method != profile.MethodAlt {
 		p.Listen, p.TLSCert, p.TLSKey = "", "", ""
+	}
+	if p.Store, err = chooseStore(env, o.Store, p.Store); err != nil {
+		return nil, err
 	}
 	if p.RedirectURI == "" {
 		switch p.Method {
@@ -284,10 +291,20 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
-	secret, freshSecret, err := clientSecret(ctx, env, st, o, p)
+	// A kept client secret is read from where the profile was; moving to
+	// another store, it is then saved in the new one.
+	secretStore, moving := st, false
+	if prev := storeOf(cfg.Get(p.Name)); prev != "" && prev != st.Name() {
+		if secretStore, err = env.OpenStore(prev); err != nil {
+			return err
+		}
+		moving = true
+	}
+	secret, freshSecret, err := clientSecret(ctx, env, secretStore, o, p)
 	if err != nil {
 		return err
 	}
+	freshSecret = freshSecret || (moving && secret != "")
 	client := newClient(env, p, secret)
 	if o.PrintLink {
 		auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
@@ -411,9 +428,24 @@ func keepLink(env *Env, u ui, cfg *profile.Config, st store.Store, p *profile.Pr
 	}
 	p.Confidential = secret != ""
 	p.Store = st.Name()
+	prevStore := storeOf(cfg.Get(p.Name))
 	cfg.Set(p)
 	if err := cfg.Save(); err != nil {
 		return fmt.Errorf("tokens stored, but the settings could not be saved: %w", err)
+	}
+	if prevStore != "" && prevStore != p.Store {
+		// The profile moved: its old tokens must not linger.
+		old, err := env.OpenStore(prevStore)
+		if err == nil {
+			err = errors.Join(old.Delete(p.Name), old.DeleteSecret(p.Name))
+		}
+		var ue *store.UnavailableError
+		if errors.As(err, &ue) {
+			err = errors.New(strings.TrimSuffix(ue.Cause, "."))
+		}
+		if err != nil {
+			u.say("warning: the old tokens of profile %q could not be removed from the %s store: %v", p.Name, prevStore, err)
+		}
 	}
 	who := rec.Account
 	if rec.Name != "" {
@@ -433,6 +465,15 @@ func keepLink(env *Env, u ui, cfg *profile.Config, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
+}
+
+// storeOf names the store a profile's settings say it uses; "" for none
+// (no settings, or never linked).
+func storeOf(p *profile.Profile) string {
+	if p == nil {
+		return ""
+	}
+	return p.Store
 }
 
 func newRecord(res *flow.Result, now time.Time) *store.Record {

@@ -48,11 +48,7 @@ func logoutRun(env *Env, o *logoutOptions) error {
 	}
 	var errs []error
 	for _, name := range names {
-		storeName := ""
-		if p := cfg.Get(name); p != nil {
-			storeName = p.Store
-		}
-		st, err := env.OpenStore(storeName)
+		st, err := openProfileStore(env, cfg.Get(name))
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -70,22 +70,28 @@ type Env struct {
 
 // DefaultEnv is the real process environment.
 func DefaultEnv() *Env {
-	return &Env{
+	env := &Env{
 		IO:         IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		Browser:    SystemBrowser{},
-		OpenStore:  openStore,
 	}
+	// env.Getenv, not os.Getenv: the passphrase is no longer in the
+	// process environment (withoutSecretEnv).
+	env.OpenStore = func(name string) (store.Store, error) { return openStore(name, env.Getenv) }
+	return env
 }
 
-func openStore(name string) (store.Store, error) {
+// openStore opens a store by name; "" is the keyring.
+func openStore(name string, getenv func(string) string) (store.Store, error) {
 	switch name {
-	case "", "keyring":
+	case "", storeKeyring:
 		return store.NewKeyring(), nil
+	case storeFile:
+		return store.NewFile(getenv)
 	}
-	return nil, fmt.Errorf("unknown store %q: the only store is \"keyring\"", name)
+	return nil, unknownStore(name)
 }
 
 // Main runs the command line and returns the process exit code.
@@ -93,22 +99,24 @@ func Main(ctx context.Context) int {
 	return Run(ctx, withoutSecretEnv(DefaultEnv()), os.Args[1:])
 }
 
-// withoutSecretEnv takes MS365AUTH_CLIENT_SECRET out of the process
-// environment, so that no child process (the browser, --notify-cmd)
-// inherits it; env.Getenv still returns it to the command that reads it.
+// withoutSecretEnv takes MS365AUTH_CLIENT_SECRET and the file store's
+// passphrase out of the process environment, so that no child process (the
+// browser, --notify-cmd) inherits them; env.Getenv still returns them to
+// the command that reads them.
 func withoutSecretEnv(env *Env) *Env {
-	const key = "MS365AUTH_CLIENT_SECRET"
-	secret, ok := os.LookupEnv(key)
-	if !ok {
-		return env
-	}
-	os.Unsetenv(key)
-	getenv := env.Getenv
-	env.Getenv = func(k string) string {
-		if k == key {
-			return secret
+	for _, key := range []string{"MS365AUTH_CLIENT_SECRET", store.EnvPassphrase} {
+		secret, ok := os.LookupEnv(key)
+		if !ok {
+			continue
 		}
-		return getenv(k)
+		os.Unsetenv(key)
+		getenv := env.Getenv
+		env.Getenv = func(k string) string {
+			if k == key {
+				return secret
+			}
+			return getenv(k)
+		}
 	}
 	return env
 }

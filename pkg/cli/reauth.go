@@ -83,7 +83,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			return err
 		}
 	}
-	st, err := env.OpenStore(p.Store)
+	st, err := openProfileStore(env, &p)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,10 @@ Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
 		newReauthCmd(env),
 		newTokenCmd(env),
 		newLogoutCmd(env),
+		newDoctorCmd(env),
+		newStoreCmd(env),
 	)
+	registerCompletions(root)
 	return root
 }
 

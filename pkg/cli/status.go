@@ -143,17 +143,21 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	s.Authority = strings.TrimSuffix(p.AuthorityHost, "/") + "/" + p.Tenant
 	s.RequestedScopes = p.Scopes
 	s.Store = p.Store
-	if s.Store == "" {
-		s.Store = "keyring"
+	storeName, err := profileStoreName(env, p)
+	if err != nil {
+		s.Error = err.Error()
+		return s
 	}
-	st, ok := stores[s.Store]
+	s.Store = storeName
+	st, ok := stores[storeName]
 	if !ok {
-		var err error
-		if st, err = env.OpenStore(p.Store); err != nil {
+		opened, err := env.OpenStore(storeName)
+		if err != nil {
 			s.Error = err.Error()
 			return s
 		}
-		stores[s.Store] = st
+		st = &stickyStore{Store: opened}
+		stores[storeName] = st
 	}
 	rec, err := st.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -188,6 +192,25 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		s.State, s.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
 	}
 	return s
+}
+
+// stickyStore remembers that a store is unavailable, so that status --all
+// waits for a hung keyring once, not once per profile.
+type stickyStore struct {
+	store.Store
+	down error
+}
+
+func (s *stickyStore) Load(name string) (*store.Record, error) {
+	if s.down != nil {
+		return nil, s.down
+	}
+	rec, err := s.Store.Load(name)
+	var u *store.UnavailableError
+	if errors.As(err, &u) {
+		s.down = err
+	}
+	return rec, err
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -89,7 +89,7 @@ func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store
 	if p == nil {
 		return nil, nil, nil, notLinked(name)
 	}
-	st, err := env.OpenStore(p.Store)
+	st, err := openProfileStore(env, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -42,8 +42,17 @@ func (e *UnavailableError) Error() string {
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
-// The environment hint for sessions that have no bus address of their own.
-const busHint = "in cron or SSH set DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus"
+// Remedy texts. Every one ends with the file store, the way out on
+// machines that have no usable keyring at all.
+const (
+	// busHint is for a bus that is somewhere ms365auth does not look.
+	busHint = "point DBUS_SESSION_BUS_ADDRESS at the bus (e.g. DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus)"
+	// FileStoreHint is the remedy of last resort: keep the tokens in files.
+	FileStoreHint = "or keep the tokens in a file instead: link --store file (or MS365AUTH_STORE=file)"
+
+	noBusRemedy = "Start a Secret Service in a desktop or systemd user session (for cron and SSH: loginctl enable-linger $USER); " +
+		busHint + "; " + FileStoreHint + "."
+)
 
 // unavailable recognises the Secret Service failures go-keyring reports as
 // plain text (it has no typed errors for them) and returns nil for anything
@@ -57,7 +66,7 @@ func unavailable(err error) *UnavailableError {
 		return &UnavailableError{
 			Kind:   NoSessionBus,
 			Cause:  "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset or points at nothing).",
-			Remedy: "Run inside a desktop or systemd user session; " + busHint + ".",
+			Remedy: noBusRemedy,
 			Err:    err,
 		}
 	case strings.Contains(msg, "org.freedesktop.secrets was not provided"),
@@ -65,14 +74,14 @@ func unavailable(err error) *UnavailableError {
 		return &UnavailableError{
 			Kind:   NoSecretService,
 			Cause:  "no Secret Service on the session bus (nothing owns org.freedesktop.secrets).",
-			Remedy: "Start gnome-keyring-daemon --components=secrets (or KeePassXC with Secret Service enabled); " + busHint + ".",
+			Remedy: "Start gnome-keyring-daemon --components=secrets (or KeePassXC with Secret Service enabled) on the session bus; " + busHint + "; " + FileStoreHint + ".",
 			Err:    err,
 		}
 	case strings.Contains(msg, "failed to unlock correct collection"):
 		return &UnavailableError{
 			Kind:   KeyringLocked,
 			Cause:  "the default keyring is locked and no unlock prompt can be shown.",
-			Remedy: "Unlock it: log in to the desktop session, or run gnome-keyring-daemon --replace --unlock --components=secrets and type the keyring password on its stdin.",
+			Remedy: "Unlock it: log in to the desktop session, or run gnome-keyring-daemon --replace --unlock --components=secrets and type the keyring password on its stdin; " + FileStoreHint + ".",
 			Err:    err,
 		}
 	}
@@ -84,7 +93,7 @@ func timeoutError(op string, d time.Duration) *UnavailableError {
 	return &UnavailableError{
 		Kind:   KeyringTimeout,
 		Cause:  fmt.Sprintf("the keyring did not answer a %s within %s.", op, d),
-		Remedy: "Check that the Secret Service (e.g. gnome-keyring-daemon) is running and not waiting on an unlock prompt; " + busHint + ".",
+		Remedy: "Check that the Secret Service (e.g. gnome-keyring-daemon) is running and not waiting on an unlock prompt; " + busHint + "; " + FileStoreHint + ".",
 	}
 }
 

@@ -39,12 +39,31 @@ func NewKeyring() *Keyring {
 	}
 }
 
-// osKeyring is go-keyring's package-level provider as a Backend.
+// osKeyring is go-keyring's package-level provider as a Backend. Before its
+// first call it finds the session bus (sessionBusReady), so that go-keyring
+// is never called where it would launch a bus.
 type osKeyring struct{}
 
-func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (osKeyring) Set(service, user, pw string) error       { return keyring.Set(service, user, pw) }
-func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (osKeyring) Get(service, user string) (string, error) {
+	if err := sessionBusReady(); err != nil {
+		return "", err
+	}
+	return keyring.Get(service, user)
+}
+
+func (osKeyring) Set(service, user, pw string) error {
+	if err := sessionBusReady(); err != nil {
+		return err
+	}
+	return keyring.Set(service, user, pw)
+}
+
+func (osKeyring) Delete(service, user string) error {
+	if err := sessionBusReady(); err != nil {
+		return err
+	}
+	return keyring.Delete(service, user)
+}
 
 // Name reports "keyring".
 func (k *Keyring) Name() string { return "keyring" }

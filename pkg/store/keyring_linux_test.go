@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,6 +218,18 @@ func TestUnavailableEnvironments(t *testing.T) {
 	t.Cleanup(func() { healthy.Close() })
 
 	empty := t.TempDir()
+	// A dbus-launch that leaves a mark, as if dbus-x11 were installed.
+	fakeBin := t.TempDir()
+	launched := filepath.Join(t.TempDir(), "dbus-launch-ran")
+	script := "#!/bin/sh\ntouch " + launched + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(fakeBin, "dbus-launch"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the parallel cases
+		if _, err := os.Stat(launched); err == nil {
+			t.Errorf("a keyring client ran dbus-launch")
+		}
+	})
 	for _, tc := range []struct {
 		name    string
 		env     []string
@@ -224,8 +237,12 @@ func TestUnavailableEnvironments(t *testing.T) {
 		message string
 	}{
 		{"healthy", healthy.Env(), "", ""},
+		{"no bus address, bus at XDG_RUNTIME_DIR/bus",
+			[]string{"XDG_RUNTIME_DIR=" + filepath.Join(healthy.Dir, "run")}, "", ""},
 		{"no bus address, no dbus-launch",
 			[]string{"PATH=" + empty, "XDG_RUNTIME_DIR=" + empty}, NoSessionBus, "no D-Bus session bus"},
+		{"no bus address, dbus-launch installed",
+			[]string{"PATH=" + fakeBin + ":" + os.Getenv("PATH"), "XDG_RUNTIME_DIR=" + empty}, NoSessionBus, "MS365AUTH_STORE=file"},
 		{"bus address names no socket",
 			[]string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + empty + "/bus"}, NoSessionBus, "no D-Bus session bus"},
 		{"bus without Secret Service", bare.Env(), NoSecretService, "no Secret Service"},

@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(helperEnv); v != "" {
 		os.Exit(probeHelper(v))
 	}
+	if v := os.Getenv(writerEnv); v != "" {
+		os.Exit(writerHelper(v))
+	}
 	keyringtest.Main(m)
 }
 

@@ -2,11 +2,19 @@
 // confidential apps, its client secret.
 //
 // Keyring, the OS-keyring implementation, talks to the platform keyring
-// through go-keyring with a timeout on every call, maps the Secret Service's
-// failure modes to *UnavailableError (with a remedy), and splits values that
-// exceed the platform's item size limit so that a reader never sees half of
-// an old and half of a new value. Profile settings do not live here (package
-// profile); neither does cross-process locking of refreshes.
+// through go-keyring with a timeout on every call, finds the user's D-Bus
+// session bus where cron and SSH leave it unset (and never launches one),
+// maps the Secret Service's failure modes to *UnavailableError (with a
+// remedy), and splits values that exceed the platform's item size limit so
+// that a reader never sees half of an old and half of a new value.
+//
+// File, for machines without a usable keyring, keeps the same data in
+// private files, written atomically and optionally encrypted with a
+// passphrase (age, scrypt). It is used only when chosen, never as a
+// fallback.
+//
+// Lock is the cross-process lock a refresh holds. Profile settings do not
+// live here (package profile).
 package store
 
 import (
@@ -21,9 +29,10 @@ const ServiceName = "ms365auth"
 var ErrNotFound = errors.New("not found")
 
 // ErrCorrupt means a stored entry exists but cannot be read back: a part of a
-// split entry is missing or fails its checksum, or a record is not valid
-// JSON. Saving the profile again (signing in again) repairs it.
-var ErrCorrupt = errors.New("stored keyring entry is damaged")
+// split entry is missing or fails its checksum, an encrypted file fails its
+// authentication, or a record is not valid JSON. Saving the profile again
+// (signing in again) repairs it.
+var ErrCorrupt = errors.New("the stored entry is damaged")
 
 // Record is everything kept about one linked profile. It is secret as a
 // whole (it holds the tokens); fields needed by status sit beside them so

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+)
+
+// Authority hosts of the clouds Entra ID runs in (entra-facts §9), offered
+// when completing --authority-host.
+var cloudHosts = []string{
+	entra.DefaultAuthorityHost + "\tglobal Azure (default)",
+	"https://login.microsoftonline.us\tAzure US Government",
+	"https://login.partner.microsoftonline.cn\tAzure operated by 21Vianet (China)",
+}
+
+var tenantWords = []string{
+	"common\twork, school and personal accounts (default)",
+	"organizations\twork and school accounts only",
+	"consumers\tpersonal Microsoft accounts only",
+}
+
+var redirectURIs = []string{
+	entra.NativeClientRedirectURI + "\tprimary method (default)",
+	entra.MFARedirectURI + "\tfor accounts whose MFA needs it",
+	DefaultAltRedirectURI + "\twith --alt (default)",
+}
+
+// registerCompletions teaches cobra's completion command (bash, zsh, fish,
+// PowerShell) the values of flags: profile names from the settings file,
+// and the fixed vocabularies of --scopes, --tenant, --authority-host and
+// --redirect-uri. Completion never offers file names for these flags.
+func registerCompletions(root *cobra.Command) {
+	root.RegisterFlagCompletionFunc("profile", completeProfiles)
+	fixed := map[string][]string{"tenant": tenantWords, "authority-host": cloudHosts, "redirect-uri": redirectURIs}
+	for _, c := range root.Commands() {
+		for flag, words := range fixed {
+			if c.Flags().Lookup(flag) != nil {
+				c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp))
+			}
+		}
+		if c.Flags().Lookup("scopes") != nil {
+			c.RegisterFlagCompletionFunc("scopes", completeScopes)
+		}
+	}
+}
+
+// completeProfiles lists the profiles in the settings file. A file that
+// cannot be read completes to nothing: completion is no place for errors.
+func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	path, err := profile.DefaultPath()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cfg, err := profile.Load(path)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var names []string
+	for _, n := range cfg.Names() {
+		if strings.HasPrefix(n, toComplete) {
+			names = append(names, n)
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeScopes completes the last item of a comma-separated list with the
+// feature names not yet in it. No space follows, so that another comma can.
+func completeScopes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	done, last := "", toComplete
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		done, last = toComplete[:i+1], toComplete[i+1:]
+	}
+	have := map[string]bool{}
+	for _, s := range strings.Split(done, ",") {
+		have[strings.TrimSpace(s)] = true
+	}
+	var out []string
+	for _, name := range entra.FeatureNames() {
+		if !have[name] && strings.HasPrefix(name, last) {
+			out = append(out, done+name)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}

@@ -1,0 +1,354 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+)
+
+// Environment variables the file store reads its passphrase from.
+const (
+	EnvPassphrase     = "MS365AUTH_STORE_PASSPHRASE"
+	EnvPassphraseFile = "MS365AUTH_STORE_PASSPHRASE_FILE"
+)
+
+// DefaultWorkFactor is the scrypt work factor (log2 N) of files the file
+// store encrypts. Every `token` call decrypts the record once, so this cost
+// is on the hot path. Measured on the 2-core build machine
+// (BenchmarkFileLoad): 14 takes about 30 ms, 15 about 55 ms, 16 about
+// 150 ms and age's default, 18, 0.5–0.8 s; a whole `token` run is about
+// 70 ms at 15 against 4 ms in plain text. The price of 15 over 18 is that
+// each guess at the passphrase costs an attacker who copied the files 8
+// times less; a passphrase of four random words or twelve random
+// characters stays out of reach of offline guessing either way, and is
+// what a machine's token store should use. Nothing is cached between runs.
+const DefaultWorkFactor = 15
+
+// File is a Store in files, for machines without a usable keyring (cron,
+// SSH, headless servers, containers). It is only ever used when chosen
+// (link --store file, MS365AUTH_STORE=file), never as a fallback.
+//
+// Layout: Dir (0700, by default $XDG_STATE_HOME/ms365auth/store) holds for
+// profile P the file "P.record", the record as JSON, and for a
+// confidential app "P.client-secret", {"client_secret": "..."}; both 0600
+// and replaced atomically (pkg/atomicfile: temporary file, fsync, rename,
+// directory fsync), so a crash leaves the old file or the new one.
+//
+// With a Passphrase each file is instead an age file encrypted to an scrypt
+// recipient (filippo.io/age; work factor WorkFactor), so no token is ever
+// written in plain text. Files say what they are: an encrypted one starts
+// with age's header line, a plain one with '{'. A plain file is still read
+// when a passphrase is set (it is encrypted on its next write); an
+// encrypted one without the passphrase, or with a wrong one, is an error
+// naming the variables to set.
+type File struct {
+	Dir        string
+	Passphrase string // "" stores in plain text
+	// PassphraseFrom names where the passphrase came from, for messages.
+	PassphraseFrom string
+	WorkFactor     int // scrypt log2 N for new files; 0 means DefaultWorkFactor
+}
+
+// NewFile returns the file store of the environment getenv reads: the
+// directory FileDir and the passphrase from MS365AUTH_STORE_PASSPHRASE or
+// the file MS365AUTH_STORE_PASSPHRASE_FILE names (its first line), or none.
+// Setting both is an error, as is an empty passphrase file.
+func NewFile(getenv func(string) string) (*File, error) {
+	dir, err := FileDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Dir: dir}
+	pass, passFile := getenv(EnvPassphrase), getenv(EnvPassphraseFile)
+	switch {
+	case pass != "" && passFile != "":
+		return nil, fmt.Errorf("both %s and %s are set: set only one", EnvPassphrase, EnvPassphraseFile)
+	case pass != "":
+		f.Passphrase, f.PassphraseFrom = pass, EnvPassphrase
+	case passFile != "":
+		data, err := os.ReadFile(passFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the file store passphrase (%s): %w", EnvPassphraseFile, err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		if line = strings.TrimSuffix(line, "\r"); line == "" {
+			return nil, fmt.Errorf("the passphrase file %s (%s) is empty", passFile, EnvPassphraseFile)
+		}
+		f.Passphrase, f.PassphraseFrom = line, "the file "+passFile+" ("+EnvPassphraseFile+")"
+	}
+	return f, nil
+}
+
+// FileDir is where the file store keeps its files:
+// $XDG_STATE_HOME/ms365auth/store, by default ~/.local/state/ms365auth/store.
+func FileDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ms365auth", "store"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("cannot find a place for the file store (set XDG_STATE_HOME): %w", err)
+		}
+	}
+	return filepath.Join(home, ".local", "state", "ms365auth", "store"), nil
+}
+
+// Name reports "file".
+func (f *File) Name() string { return "file" }
+
+// Encrypted reports whether new files are encrypted.
+func (f *File) Encrypted() bool { return f.Passphrase != "" }
+
+// Load reads the record of profile; ErrNotFound when there is none,
+// ErrCorrupt when it cannot be decoded.
+func (f *File) Load(profile string) (*Record, error) {
+	data, err := f.read(profile, recordSuffix)
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("the record of profile %q in the file store is not valid JSON: %w", profile, ErrCorrupt)
+	}
+	return &r, nil
+}
+
+// Save replaces the record of profile, all or nothing.
+func (f *File) Save(profile string, r *Record) error {
+	if r == nil {
+		return errors.New("no record to save")
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("could not encode the record of profile %q: %w", profile, err)
+	}
+	return f.write(profile, recordSuffix, data)
+}
+
+// Delete removes the record of profile; nothing stored is not an error.
+func (f *File) Delete(profile string) error { return f.remove(profile, recordSuffix) }
+
+type secretFile struct {
+	ClientSecret string `json:"client_secret"`
+}
+
+// LoadSecret reads the client secret of profile; ErrNotFound when none.
+func (f *File) LoadSecret(profile string) (string, error) {
+	data, err := f.read(profile, secretSuffix)
+	if err != nil {
+		return "", err
+	}
+	var s secretFile
+	if err := json.Unmarshal(data, &s); err != nil || s.ClientSecret == "" {
+		return "", fmt.Errorf("the client secret of profile %q in the file store cannot be read: %w", profile, ErrCorrupt)
+	}
+	return s.ClientSecret, nil
+}
+
+// SaveSecret replaces the client secret of profile.
+func (f *File) SaveSecret(profile, secret string) error {
+	if secret == "" {
+		return errors.New("the client secret is empty")
+	}
+	data, err := json.Marshal(secretFile{ClientSecret: secret})
+	if err != nil {
+		return err
+	}
+	return f.write(profile, secretSuffix, data)
+}
+
+// DeleteSecret removes the client secret of profile; none is not an error.
+func (f *File) DeleteSecret(profile string) error { return f.remove(profile, secretSuffix) }
+
+// Probe checks, before anyone signs in, that the directory can be created
+// and written: it creates a temporary file there and removes it.
+func (f *File) Probe() error {
+	if err := f.ensureDir(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, ".probe-*.tmp")
+	if err != nil {
+		return fmt.Errorf("the file store %s is not writable: %w", f.Dir, err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+const (
+	recordSuffix = ".record"
+	secretSuffix = ".client-secret"
+	// ageHeader starts every age file (its version line).
+	ageHeader = "age-encryption.org/"
+	// staleTemp is the age after which a temporary file left by a writer
+	// that was killed mid-write is removed; writers take milliseconds.
+	staleTemp = time.Minute
+)
+
+// ErrPassphrase means the file store holds an encrypted file and the
+// passphrase is missing or wrong (errors.Is); the error itself says which.
+var ErrPassphrase = errors.New("the file store passphrase is missing or wrong")
+
+type passphraseError string
+
+func (e passphraseError) Error() string        { return string(e) }
+func (e passphraseError) Is(target error) bool { return target == ErrPassphrase }
+
+func (f *File) path(profile, suffix string) (string, error) {
+	if err := checkProfile(profile); err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(profile, `/\`) || profile == "." || profile == ".." {
+		return "", fmt.Errorf("invalid profile name %q", profile)
+	}
+	return filepath.Join(f.Dir, profile+suffix), nil
+}
+
+func (f *File) read(profile, suffix string) ([]byte, error) {
+	path, err := f.path(profile, suffix)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file store: %w", err)
+	}
+	if !bytes.HasPrefix(data, []byte(ageHeader)) {
+		return data, nil
+	}
+	return f.decrypt(path, data)
+}
+
+func (f *File) decrypt(path string, data []byte) ([]byte, error) {
+	if f.Passphrase == "" {
+		return nil, passphraseError(fmt.Sprintf("%s is encrypted: set %s to its passphrase, or %s to a file holding it",
+			path, EnvPassphrase, EnvPassphraseFile))
+	}
+	id, err := age.NewScryptIdentity(f.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	r, err := age.Decrypt(bytes.NewReader(data), id)
+	if errors.Is(err, age.ErrIncorrectIdentity) {
+		return nil, passphraseError(fmt.Sprintf("wrong passphrase: the one from %s does not decrypt %s", f.PassphraseFrom, path))
+	}
+	// age's messages may quote the file's bytes; they stay out of ours.
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a readable age file: %w", path, ErrCorrupt)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s fails its integrity check: %w", path, ErrCorrupt)
+	}
+	return plain, nil
+}
+
+func (f *File) encrypt(plain []byte) ([]byte, error) {
+	rcpt, err := age.NewScryptRecipient(f.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	wf := f.WorkFactor
+	if wf == 0 {
+		wf = DefaultWorkFactor
+	}
+	rcpt.SetWorkFactor(wf)
+	var b bytes.Buffer
+	w, err := age.Encrypt(&b, rcpt)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// write encrypts data when there is a passphrase, before anything touches
+// the disk, then replaces the file atomically.
+func (f *File) write(profile, suffix string, data []byte) error {
+	path, err := f.path(profile, suffix)
+	if err != nil {
+		return err
+	}
+	if f.Passphrase != "" {
+		if data, err = f.encrypt(data); err != nil {
+			return fmt.Errorf("could not encrypt for the file store: %w", err)
+		}
+	}
+	if err := f.ensureDir(); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return err
+	}
+	f.sweep(path)
+	return nil
+}
+
+// ensureDir creates the directory 0700, and makes an existing one 0700:
+// the files are 0600, but their names say which profiles exist.
+func (f *File) ensureDir() error {
+	if f.Dir == "" {
+		return errors.New("the file store has no directory")
+	}
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the file store directory: %w", err)
+	}
+	if err := os.Chmod(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("cannot make the file store directory private: %w", err)
+	}
+	return nil
+}
+
+func (f *File) remove(profile, suffix string) error {
+	path, err := f.path(profile, suffix)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove from the file store: %w", err)
+	}
+	f.sweep(path)
+	syncDir(f.Dir)
+	return nil
+}
+
+// sweep removes temporary files of path that a killed writer left behind
+// (atomicfile names them ".NAME.*.tmp"), once they are older than any
+// write in progress could be. They may hold tokens.
+func (f *File) sweep(path string) {
+	pattern := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	matches, _ := filepath.Glob(pattern)
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(m)
+		}
+	}
+}
+
+// syncDir persists a removal; best effort, as in atomicfile.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
