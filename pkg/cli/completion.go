@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
 // Authority hosts of the clouds Entra ID runs in (entra-facts §9), offered
@@ -51,11 +50,7 @@ func registerCompletions(root *cobra.Command) {
 // completeProfiles lists the profiles in the settings file. A file that
 // cannot be read completes to nothing: completion is no place for errors.
 func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	path, err := profile.DefaultPath()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	cfg, err := profile.Load(path)
+	cfg, err := loadConfig()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

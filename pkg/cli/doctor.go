@@ -99,12 +99,8 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
   ms365auth doctor --profile work --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
 			l := &o.link
-			l.Profile = name
+			l.Profile = profileName(cmd)
 			switch {
 			case l.Alt && l.Device:
 				return errors.New("--alt and --device are two different methods: pick one")

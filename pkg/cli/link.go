@@ -67,17 +67,13 @@ Try it without an account: ms365auth link --sandbox`,
   ms365auth link --sandbox`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			if o.Sandbox {
-				if cmd.Flags().Changed("profile") && name != profile.SandboxName {
+				if cmd.Flags().Changed("profile") && o.Profile != profile.SandboxName {
 					return fmt.Errorf("--sandbox always uses the profile %q", profile.SandboxName)
 				}
 				o.Profile = profile.SandboxName
-			} else if name == profile.SandboxName {
+			} else if o.Profile == profile.SandboxName {
 				return fmt.Errorf("the profile %q is kept for --sandbox: choose another name", profile.SandboxName)
 			}
 			if o.Confidential && o.Public {
@@ -514,6 +510,29 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// loadProfile loads the settings and the named profile; a profile that was
+// never linked needs a person.
+func loadProfile(name string) (*profile.Config, *profile.Profile, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := cfg.Get(name)
+	if p == nil {
+		return nil, nil, notLinked(name)
+	}
+	return cfg, p, nil
+}
+
+// selectProfiles names the profile a command works on, or with all, every
+// profile in the settings.
+func selectProfiles(cfg *profile.Config, name string, all bool) []string {
+	if all {
+		return cfg.Names()
+	}
+	return []string{name}
 }
 
 func loadConfig() (*profile.Config, error) {

@@ -24,11 +24,7 @@ func newLogoutCmd(env *Env) *cobra.Command {
 without them; --forget removes the settings too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			return logoutRun(env, o)
 		},
 	}
@@ -42,10 +38,7 @@ func logoutRun(env *Env, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	names := []string{o.Profile}
-	if o.All {
-		names = cfg.Names()
-	}
+	names := selectProfiles(cfg, o.Profile, o.All)
 	var errs []error
 	for _, name := range names {
 		st, err := openProfileStore(env, cfg.Get(name))

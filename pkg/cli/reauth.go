@@ -50,11 +50,7 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
   17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "$MS365AUTH_MESSAGE"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			return reauthRun(cmd.Context(), env, o)
 		},
 	}
@@ -69,13 +65,9 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 }
 
 func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
-	cfg, err := loadConfig()
+	cfg, old, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
-	}
-	old := cfg.Get(o.Profile)
-	if old == nil {
-		return notLinked(o.Profile)
 	}
 	p := *old
 	if len(o.Scopes) > 0 {

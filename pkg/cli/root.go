@@ -20,6 +20,9 @@ Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
 		Version:       version(),
 	}
 	root.SetVersionTemplate("ms365auth {{.Version}}\n")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return profile.ValidateName(profileName(cmd))
+	}
 	defaultProfile := env.Getenv("MS365AUTH_PROFILE")
 	if defaultProfile == "" {
 		defaultProfile = profile.DefaultName
@@ -38,7 +41,9 @@ Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
 	return root
 }
 
-func profileName(cmd *cobra.Command) (string, error) {
+// profileName is the --profile value, validated by the root command before
+// any command runs.
+func profileName(cmd *cobra.Command) string {
 	name, _ := cmd.Flags().GetString("profile")
-	return name, profile.ValidateName(name)
+	return name
 }

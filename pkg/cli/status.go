@@ -71,11 +71,7 @@ needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked.
 Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			return statusRun(env, o)
 		},
 	}
@@ -89,10 +85,7 @@ func statusRun(env *Env, o *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	names := []string{o.Profile}
-	if o.All {
-		names = cfg.Names()
-	}
+	names := selectProfiles(cfg, o.Profile, o.All)
 	now := env.Now()
 	var list []profileStatus
 	worst := ExitOK

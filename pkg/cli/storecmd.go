@@ -133,11 +133,7 @@ failure at any step leaves the profile working where it was.`,
   ms365auth store move --to keyring`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			if o.To == "" {
 				return fmt.Errorf("--to is required: %s", strings.Join(storeNames, " or "))
 			}
@@ -153,13 +149,9 @@ failure at any step leaves the profile working where it was.`,
 }
 
 func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
-	cfg, err := loadConfig()
+	cfg, p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
-	}
-	p := cfg.Get(o.Profile)
-	if p == nil {
-		return notLinked(o.Profile)
 	}
 	from := p.Store
 	if from == "" {

@@ -37,11 +37,7 @@ Exit status: 0 with a token, 3 when a person must sign in (run
   curl -H "Authorization: Bearer $(ms365auth token)" https://graph.microsoft.com/v1.0/me`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := profileName(cmd)
-			if err != nil {
-				return err
-			}
-			o.Profile = name
+			o.Profile = profileName(cmd)
 			if o.Margin < 0 {
 				return errors.New("--margin cannot be negative")
 			}
@@ -81,13 +77,9 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 // linkedProfile loads a profile's settings and its record (one store read).
 // A profile that was never linked needs a person.
 func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
-	cfg, err := loadConfig()
+	_, p, err := loadProfile(name)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	p := cfg.Get(name)
-	if p == nil {
-		return nil, nil, nil, notLinked(name)
 	}
 	st, err := openProfileStore(env, p)
 	if err != nil {
