@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -166,7 +167,7 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 		switch {
 		case !reachable:
 			d.add(check{ID: "app", Title: "app registration", Status: checkSkip, Summary: "needs the authority host"})
-		case o.noClientID || !guidPattern.MatchString(p.ClientID):
+		case o.noClientID || !entra.IsGUID(p.ClientID):
 			d.add(check{ID: "app", Title: "app registration", Status: checkSkip, Summary: "needs a valid client ID"})
 		default:
 			d.checkRegistration(ctx, p, redirect)
@@ -183,8 +184,6 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 
 var missingClientID = check{ID: "client-id", Title: "client ID", Status: checkFail, Summary: "none given, and the profile has none",
 	Fix: "pass --client-id with the Application (client) ID from the app registration's Overview page"}
-
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // checkSettings merges flags, environment and the stored profile exactly as
 // link does (see settings) and reports what is missing or invalid. It
@@ -222,7 +221,7 @@ func (d *doctor) checkSettings(o *doctorOptions) (*profile.Profile, string) {
 	switch {
 	case o.noClientID:
 		d.add(missingClientID)
-	case !guidPattern.MatchString(p.ClientID):
+	case !entra.IsGUID(p.ClientID):
 		// Not echoed: a value in the wrong place may be a client secret.
 		d.add(check{ID: "client-id", Title: "client ID", Status: checkFail,
 			Summary: fmt.Sprintf("is not a GUID (%d characters)", len(p.ClientID)),
@@ -661,10 +660,9 @@ type authorizeAnswer struct {
 }
 
 var (
-	aadstsPattern = regexp.MustCompile(`AADSTS(\d+)`)
 	// Personal-account (MSA) pages report an unregistered redirect URI
 	// without an AADSTS number (entra-facts §2).
-	msaRedirectPattern = regexp.MustCompile(`redirect_uri'? is not valid`)
+	msaRedirectPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`redirect_uri'? is not valid`) })
 )
 
 // readAuthorizeAnswer classifies the authorize endpoint's answer to a
@@ -703,15 +701,14 @@ func readAuthorizeAnswer(status int, location string, body []byte, redirectURI s
 		}
 		return authorizeAnswer{accepted: true, how: "the authorize endpoint sent the browser on to " + where + " to sign in"}
 	}
-	if m := aadstsPattern.FindSubmatch(body); m != nil {
-		n, _ := strconv.Atoi(string(m[1]))
+	if n := entra.CodeIn(string(body)); n != 0 {
 		e := &entra.Error{Code: n, HTTPStatus: status}
 		if info, ok := entra.LookupCode(n); ok {
 			e.Description = info.Meaning
 		}
 		return authorizeAnswer{err: e}
 	}
-	if msaRedirectPattern.Match(body) {
+	if msaRedirectPattern().Match(body) {
 		return authorizeAnswer{err: &entra.Error{Code: 50011, HTTPStatus: status, Description: "The redirect URI is not valid for the app."}}
 	}
 	if status == http.StatusOK {

@@ -17,9 +17,12 @@ operating system's keyring, and hands fresh access tokens to people and scripts.
 Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version(),
+		// The real version is read from the build info only when asked
+		// for: parsing it costs every other command start-up time.
+		Version: "from build info",
 	}
-	root.SetVersionTemplate("ms365auth {{.Version}}\n")
+	cobra.AddTemplateFunc("buildVersion", version)
+	root.SetVersionTemplate("ms365auth {{buildVersion}}\n")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		return profile.ValidateName(profileName(cmd))
 	}

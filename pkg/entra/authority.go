@@ -146,3 +146,7 @@ func (a Authority) Endpoint() oauth2.Endpoint {
 func (a Authority) String() string {
 	return a.Host + "/" + a.Tenant
 }
+
+// IsGUID reports whether s has the form of a GUID, as application (client)
+// and tenant IDs do.
+func IsGUID(s string) bool { return guidRE().MatchString(s) }

@@ -78,8 +78,9 @@ func printable(s string) string {
 	}, s)
 }
 
-// codeIn returns the first AADSTS number in s, or 0.
-func codeIn(s string) int {
+// CodeIn returns the first AADSTS number in s (an error page, a
+// description), or 0.
+func CodeIn(s string) int {
 	m := aadstsRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0
@@ -143,7 +144,7 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 		desc = re.ErrorDescription
 	}
 	if e.Code == 0 {
-		e.Code = codeIn(desc)
+		e.Code = CodeIn(desc)
 	}
 	e.Description = firstLine(desc)
 	if r := re.Response; r != nil {
@@ -166,7 +167,7 @@ func FromQuery(q url.Values) *Error {
 	desc := q.Get("error_description")
 	e := &Error{
 		Err:         errVal,
-		Code:        codeIn(desc),
+		Code:        CodeIn(desc),
 		Description: firstLine(desc),
 		Suberror:    q.Get("error_subcode"),
 		Claims:      q.Get("claims"),

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -309,10 +310,10 @@ func validPKCEString(v string) bool {
 	return true
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>`)
+var htmlTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<[^>]*>`) })
 
 // stripHTML removes markup from state, as Entra does before echoing it.
-func stripHTML(s string) string { return htmlTag.ReplaceAllString(s, "") }
+func stripHTML(s string) string { return htmlTag().ReplaceAllString(s, "") }
 
 // redirectTarget is the URI the browser is sent to: the one the client sent,
 // with "/" added when it has no path (Entra returns http://localhost:1234/

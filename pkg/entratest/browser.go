@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrFormPost is returned by Authorize when the sign-in ends in a
@@ -127,7 +128,7 @@ func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 			}
 			method, cur, form = http.MethodGet, next, ""
 		case resp.StatusCode == http.StatusOK:
-			step := stepMarker.FindSubmatch(body)
+			step := stepMarker().FindSubmatch(body)
 			if step == nil {
 				return walkResult{url: cur, page: resp, form: parseFormPost(body)}, nil
 			}
@@ -135,7 +136,7 @@ func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 			if pe := parseStepError(body); pe != nil {
 				return walkResult{}, pe
 			}
-			m := stepAction.FindSubmatch(body)
+			m := stepAction().FindSubmatch(body)
 			if m == nil {
 				return walkResult{}, fmt.Errorf("sign-in page %s has no form", req.URL.Redacted())
 			}
@@ -144,7 +145,7 @@ func (s *Server) walk(ctx context.Context, authURL string) (walkResult, error) {
 				return walkResult{}, err
 			}
 			values := url.Values{}
-			for _, in := range formInput.FindAllSubmatch(body, -1) {
+			for _, in := range formInput().FindAllSubmatch(body, -1) {
 				values.Add(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
 			}
 			s.fillStep(string(step[1]), values)
@@ -181,18 +182,26 @@ func (s *Server) onServer(u *url.URL) bool {
 }
 
 var (
-	metaAADSTS = regexp.MustCompile(`<meta name="aadsts" content="(\d+)">`)
-	pageMsg    = regexp.MustCompile(`<p id="message">AADSTS\d+: ([^<]*)</p>`)
-	formAction = regexp.MustCompile(`<form method="POST" name="hiddenform" id="` + formPostID + `" action="([^"]*)">`)
-	formInput  = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-	stepMarker = regexp.MustCompile(`<meta name="entratest-step" content="(\w+)">`)
-	stepAction = regexp.MustCompile(`<form method="POST" id="step-form" action="([^"]*)">`)
-	stepError  = regexp.MustCompile(`<p id="error" role="alert" class="error">AADSTS(\d+): ([^<]*)</p>`)
+	metaAADSTS = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<meta name="aadsts" content="(\d+)">`) })
+	pageMsg    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<p id="message">AADSTS\d+: ([^<]*)</p>`) })
+	formAction = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`<form method="POST" name="hiddenform" id="` + formPostID + `" action="([^"]*)">`)
+	})
+	formInput = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	})
+	stepMarker = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<meta name="entratest-step" content="(\w+)">`) })
+	stepAction = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`<form method="POST" id="step-form" action="([^"]*)">`)
+	})
+	stepError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`<p id="error" role="alert" class="error">AADSTS(\d+): ([^<]*)</p>`)
+	})
 )
 
 // parseStepError reads the error an interactive sign-in page shows.
 func parseStepError(body []byte) *PageError {
-	m := stepError.FindSubmatch(body)
+	m := stepError().FindSubmatch(body)
 	if m == nil {
 		return nil
 	}
@@ -202,13 +211,13 @@ func parseStepError(body []byte) *PageError {
 
 // parsePageError reads the double's own error page.
 func parsePageError(body []byte) *PageError {
-	m := metaAADSTS.FindSubmatch(body)
+	m := metaAADSTS().FindSubmatch(body)
 	if m == nil {
 		return nil
 	}
 	code, _ := strconv.Atoi(string(m[1]))
 	pe := &PageError{Code: code}
-	if msg := pageMsg.FindSubmatch(body); msg != nil {
+	if msg := pageMsg().FindSubmatch(body); msg != nil {
 		pe.Message = html.UnescapeString(string(msg[1]))
 	}
 	return pe
@@ -216,12 +225,12 @@ func parsePageError(body []byte) *PageError {
 
 // parseFormPost reads the double's form_post page.
 func parseFormPost(body []byte) *postedForm {
-	m := formAction.FindSubmatch(body)
+	m := formAction().FindSubmatch(body)
 	if m == nil {
 		return nil
 	}
 	f := &postedForm{action: html.UnescapeString(string(m[1])), values: url.Values{}}
-	for _, in := range formInput.FindAllSubmatch(body, -1) {
+	for _, in := range formInput().FindAllSubmatch(body, -1) {
 		f.values.Add(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
 	}
 	return f
