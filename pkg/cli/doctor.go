@@ -16,7 +16,6 @@ import (
 	"os"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -332,8 +331,7 @@ func storeFailure(id, title string, err error) check {
 // DBUS_SESSION_BUS_ADDRESS when set (found unless every address in it is a
 // socket path that does not exist; abstract sockets and TCP cannot be
 // checked without connecting; "autolaunch:" counts as unset), else the
-// systemd user bus at $XDG_RUNTIME_DIR/bus (/run/user/UID/bus when
-// XDG_RUNTIME_DIR is unset).
+// systemd user bus as the store finds it (store.UserBusSocket).
 // The text describes what was found, or what is missing.
 func findSessionBus(getenv func(string) string) (string, bool) {
 	// "autolaunch:" asks a client to start a bus of its own: no bus yet.
@@ -354,15 +352,11 @@ func findSessionBus(getenv func(string) string) (string, bool) {
 		}
 		return fmt.Sprintf("DBUS_SESSION_BUS_ADDRESS=%s, but there is no socket at %s", addr, strings.Join(missing, ", ")), false
 	}
-	dir := getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = "/run/user/" + strconv.Itoa(os.Getuid())
+	path, tried := store.UserBusSocket(getenv)
+	if path == "" {
+		return "DBUS_SESSION_BUS_ADDRESS is unset and there is no user bus at " + strings.Join(tried, " or "), false
 	}
-	path := strings.TrimRight(dir, "/") + "/bus"
-	if isSocket(path) {
-		return "DBUS_SESSION_BUS_ADDRESS is unset; the user bus is at " + path, true
-	}
-	return "DBUS_SESSION_BUS_ADDRESS is unset and there is no user bus at " + path, false
+	return "DBUS_SESSION_BUS_ADDRESS is unset; the user bus is at " + path, true
 }
 
 // unixPath returns the socket path of a "unix:path=..." D-Bus address,

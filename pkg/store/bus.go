@@ -31,6 +31,30 @@ var sessionBusReady = sync.OnceValue(func() error {
 	return nil
 })
 
+// UserBusSocket finds the socket of the user's systemd bus without
+// connecting: "bus" in $XDG_RUNTIME_DIR, else in /run/user/UID. It returns
+// "" when there is none, and the paths it looked at.
+func UserBusSocket(getenv func(string) string) (path string, tried []string) {
+	return userBus(getenv, "/run/user/"+strconv.Itoa(os.Getuid()))
+}
+
+func userBus(getenv func(string) string, runUserDir string) (path string, tried []string) {
+	for _, dir := range []string{getenv("XDG_RUNTIME_DIR"), runUserDir} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, "bus")
+		if slices.Contains(tried, p) {
+			continue
+		}
+		tried = append(tried, p)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Type() == fs.ModeSocket {
+			return p, tried
+		}
+	}
+	return "", tried
+}
+
 // findSessionBus makes sure go-keyring's D-Bus client (godbus) connects to
 // the user's existing session bus and never launches one. The rules:
 //   - DBUS_SESSION_BUS_ADDRESS set (and not "autolaunch:"): used as it is;
@@ -45,22 +69,12 @@ func findSessionBus(getenv func(string) string, setenv func(k, v string) error, 
 	if addr := getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && addr != "autolaunch:" {
 		return nil
 	}
-	var tried []string
-	for _, dir := range []string{getenv("XDG_RUNTIME_DIR"), runUserDir} {
-		if dir == "" {
-			continue
+	path, tried := userBus(getenv, runUserDir)
+	if path != "" {
+		if err := setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+dbus.EscapeBusAddressValue(path)); err != nil {
+			return &UnavailableError{Kind: NoSessionBus, Cause: "cannot set DBUS_SESSION_BUS_ADDRESS.", Remedy: noBusRemedy, Err: err}
 		}
-		path := filepath.Join(dir, "bus")
-		if slices.Contains(tried, path) {
-			continue
-		}
-		tried = append(tried, path)
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Type() == fs.ModeSocket {
-			if err := setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+dbus.EscapeBusAddressValue(path)); err != nil {
-				return &UnavailableError{Kind: NoSessionBus, Cause: "cannot set DBUS_SESSION_BUS_ADDRESS.", Remedy: noBusRemedy, Err: err}
-			}
-			return nil
-		}
+		return nil
 	}
 	return &UnavailableError{
 		Kind:   NoSessionBus,
