@@ -101,16 +101,9 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l := &o.link
 			l.Profile = profileName(cmd)
-			switch {
-			case l.Alt && l.Device:
-				return errors.New("--alt and --device are two different methods: pick one")
-			case l.Alt:
-				l.Method = profile.MethodAlt
-			case l.Device:
-				l.Method = profile.MethodDevice
-			}
-			if l.Method != profile.MethodAlt && (l.Listen != "" || l.TLSCert != "" || l.TLSKey != "") {
-				return errors.New("--listen, --tls-cert and --tls-key are for the callback listener of --alt")
+			// Without --alt or --device, check the method the profile remembers.
+			if err := l.chooseMethod(""); err != nil {
+				return err
 			}
 			return doctorRun(cmd.Context(), env, o)
 		},

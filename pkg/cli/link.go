@@ -79,21 +79,11 @@ Try it without an account: ms365auth link --sandbox`,
 			if o.Confidential && o.Public {
 				return errors.New("--confidential and --public contradict each other: pick one")
 			}
-			switch {
-			case o.Alt && o.Device:
-				return errors.New("--alt and --device are two different methods: pick one")
-			case o.Alt:
-				o.Method = profile.MethodAlt
-			case o.Device:
-				o.Method = profile.MethodDevice
-			default:
-				o.Method = profile.MethodPaste
+			if err := o.chooseMethod(profile.MethodPaste); err != nil {
+				return err
 			}
 			if (o.PrintLink || o.ReturnedURL != "") && o.Method != profile.MethodPaste {
 				return errors.New("--print-link and --returned-url belong to the primary method, not --alt or --device")
-			}
-			if o.Method != profile.MethodAlt && (o.Listen != "" || o.TLSCert != "" || o.TLSKey != "") {
-				return errors.New("--listen, --tls-cert and --tls-key are for the callback listener of --alt")
 			}
 			if o.PrintLink && o.ReturnedURL != "" {
 				return errors.New("--print-link starts a sign-in and --returned-url finishes one: use them in two separate runs")
@@ -123,6 +113,26 @@ Try it without an account: ms365auth link --sandbox`,
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
 	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// chooseMethod sets Method from --alt and --device (fallback when neither
+// is given) and rejects the flags that belong to the callback listener
+// when it is not used.
+func (o *linkOptions) chooseMethod(fallback string) error {
+	switch {
+	case o.Alt && o.Device:
+		return errors.New("--alt and --device are two different methods: pick one")
+	case o.Alt:
+		o.Method = profile.MethodAlt
+	case o.Device:
+		o.Method = profile.MethodDevice
+	default:
+		o.Method = fallback
+	}
+	if o.Method != profile.MethodAlt && (o.Listen != "" || o.TLSCert != "" || o.TLSKey != "") {
+		return errors.New("--listen, --tls-cert and --tls-key are for the callback listener of --alt")
+	}
+	return nil
 }
 
 // ui prints messages for the person on stderr, labelled in the sandbox.
