@@ -149,10 +149,15 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	d := &doctor{env: env}
 	p, storeName := d.checkSettings(o)
 	d.checkStore(storeName)
-	if p == nil {
+	switch {
+	case p == nil:
 		d.add(check{ID: "authority", Title: "authority host", Status: checkSkip, Summary: "needs valid settings"})
 		d.add(check{ID: "app", Title: "app registration", Status: checkSkip, Summary: "needs valid settings"})
-	} else {
+	case p.Sandbox:
+		// The sandbox's stand-in for Entra ID lives only while link runs.
+		d.add(check{ID: "authority", Title: "authority host", Status: checkSkip, Summary: "the sandbox's stand-in runs only during `ms365auth link --sandbox`"})
+		d.add(check{ID: "app", Title: "app registration", Status: checkSkip, Summary: "the sandbox registers its own app"})
+	default:
 		auth, _ := entra.ParseAuthority(p.AuthorityHost, p.Tenant) // validated by settings
 		reachable := d.checkAuthority(ctx, auth)
 		redirect := d.checkRedirect(p)

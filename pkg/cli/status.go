@@ -231,7 +231,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time, all bool) {
 		fmt.Fprintln(env.Out, style.Bold(title))
 		row := func(k, v string) {
 			if v != "" {
-				fmt.Fprintf(env.Out, "  %-13s %s\n", k+":", v)
+				fmt.Fprintf(env.Out, "  %-14s %s\n", k+":", v)
 			}
 		}
 		if s.Error != "" {
@@ -280,7 +280,7 @@ func clientIDHint(s profileStatus) string {
 func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 	switch s.State {
 	case StateValid:
-		return style.Green("valid") + fmt.Sprintf(" (access token expires in %s)", s.AccessTokenExpiresAt.Sub(now).Round(time.Minute))
+		return style.Green("valid") + " (access token expires in " + roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
 	case StateExpired:
 		return style.Yellow("expired") + " (the refresh token will renew it)"
 	default:
@@ -290,4 +290,17 @@ func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 		}
 		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
 	}
+}
+
+// roughly writes a duration as a person would say it: "1h 5m", "59m", "20s".
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d%time.Hour < time.Minute:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 }
