@@ -39,7 +39,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	p, err := settings(env, &profile.Config{}, &linkOptions{
 		Profile: profile.SandboxName, ClientID: sandboxClientID, AuthorityHost: srv.URL,
-		Scopes: scopes, RedirectURI: redirect,
+		Scopes: scopes, RedirectURI: redirect, Store: o.Store,
 	})
 	if err != nil {
 		return err
