@@ -18,6 +18,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
+// notifyTimeout bounds --notify-cmd.
+const notifyTimeout = 30 * time.Second
+
 type reauthOptions struct {
 	Profile        string
 	Scopes         []string
@@ -94,14 +97,11 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	case !slices.Equal(p.Scopes, old.Scopes):
 		why = "the scopes changed"
 	default:
-		_, err := newRefresher(env, &p, st).ensure(ctx, rec, nil, 0, true)
+		fresh, err := newRefresher(env, &p, st).ensure(ctx, rec, nil, 0, true)
 		var sr *SignInRequiredError
 		switch {
 		case err == nil:
-			fresh, _ := st.Load(p.Name)
-			if fresh != nil {
-				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
-			}
+			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
 			return nil
 		case errors.As(err, &sr):
 			why = sr.Reason
@@ -111,7 +111,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	}
 
 	if o.NonInteractive || !isTerminal(env.In) {
-		return needPerson(ctx, env, cfg, &p, why, o.NotifyCmd)
+		return needPerson(ctx, env, &p, why, o.NotifyCmd)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, why)
 	secret := ""
@@ -130,7 +130,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, cfg *profile.Config, p *profile.Profile, why, notifyCmd string) error {
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCmd string) error {
 	sr := &SignInRequiredError{Profile: p.Name, Reason: why}
 	if notifyCmd == "" {
 		return sr
@@ -147,6 +147,9 @@ func needPerson(ctx context.Context, env *Env, cfg *profile.Config, p *profile.P
 	if link != "" {
 		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link, then run: ms365auth link%s --returned-url 'URL'", p.Name, why, profileFlag(p.Name))
 	}
+	// A notifier that hangs must not keep a cron job waiting.
+	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", notifyCmd)
 	cmd.Env = append(os.Environ(), "MS365AUTH_PROFILE="+p.Name, "MS365AUTH_MESSAGE="+message, "MS365AUTH_SIGNIN_URL="+link)
 	cmd.Stdout, cmd.Stderr = env.Err, env.Err // stdout is for data
