@@ -137,7 +137,7 @@ func Listen(cfg Config) (*Listener, error) {
 		return nil, errors.New("pass both --tls-cert and --tls-key, or neither")
 	}
 	useTLS := cfg.TLSCert != ""
-	loopback := isLoopbackHost(u.Hostname())
+	loopback := entra.IsLoopbackHost(u.Hostname())
 	host, port, err := bindAddr(cfg, u, loopback, useTLS)
 	if err != nil {
 		return nil, err
@@ -423,16 +423,6 @@ func parsePort(s string) (int, error) {
 		return 0, fmt.Errorf("invalid port %q", s)
 	}
 	return p, nil
-}
-
-// isLoopbackHost reports whether host names this machine: localhost, or an
-// address in 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // callbackPath makes "" and "/" alike: Entra returns a redirect URI without a

@@ -160,7 +160,7 @@ type page struct {
 
 var (
 	successPage = page{
-		Title:  "Signed in",
+		Title:  "Sign-in received",
 		Paras:  []string{"ms365auth received the answer from Microsoft and is finishing the sign-in in the terminal."},
 		Footer: "This window can be closed.",
 	}

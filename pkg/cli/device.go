@@ -4,27 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
+// deviceCodeLifetime is Entra's device code lifetime (entra-facts §3), for
+// a server that does not say.
+const deviceCodeLifetime = 15 * time.Minute
+
 // signInDevice runs device code sign-in: the person opens the verification
-// page on any device and enters the code; we poll at the server's pace.
-func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client) (*flow.Result, error) {
+// page on any device and enters the code; we poll at the server's pace
+// until the code expires, or for timeout when that is shorter.
+func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, timeout time.Duration) (*flow.Result, error) {
 	da, err := client.StartDevice(ctx)
 	if err != nil {
 		return nil, withHint(err, hintContext(p))
 	}
+	if da.Expiry.IsZero() {
+		da.Expiry = env.Now().Add(deviceCodeLifetime)
+	}
+	deadline, cutShort := da.Expiry, false
+	if timeout > 0 && env.Now().Add(timeout).Before(deadline) {
+		deadline, cutShort = env.Now().Add(timeout), true
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	u.say("On any device, open %s and enter the code:", da.VerificationURI)
 	fmt.Fprintln(env.Err, da.UserCode)
-	if !da.Expiry.IsZero() {
-		u.say("The code expires at %s. Waiting for you to sign in (Ctrl-C cancels)…", da.Expiry.Local().Format("15:04:05"))
-	}
-	spin := startProgress(env, "waiting for the sign-in", da.Expiry)
+	u.say("The code expires at %s. Waiting for you to sign in (Ctrl-C cancels)…", da.Expiry.Local().Format("15:04:05"))
+	spin := startProgress(env, "waiting for the sign-in", deadline)
 	res, err := client.PollDevice(ctx, da)
 	spin.Stop()
+	if errors.Is(err, context.DeadlineExceeded) {
+		if cutShort {
+			return nil, fmt.Errorf("no sign-in within --timeout %s: nothing was stored; run link --device again", timeout)
+		}
+		err = &entra.Error{Err: "expired_token"}
+	}
 	var ee *entra.Error
 	if errors.As(err, &ee) {
 		switch ee.Err {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -577,20 +576,10 @@ func redirectProblem(raw string) string {
 		return raw + " must use https (http only for localhost or 127.0.0.1)"
 	case u.Hostname() == "::1":
 		return raw + " uses [::1], which Entra does not support: use localhost or 127.0.0.1"
-	case !isLoopback(u.Hostname()):
+	case !entra.IsLoopbackHost(u.Hostname()):
 		return raw + " uses http on a host other than localhost: use https"
 	}
 	return ""
-}
-
-// isLoopback reports whether host (no brackets, no port) is localhost or
-// a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkRegistration asks the authorize endpoint (or, for device code, the
@@ -719,7 +708,7 @@ func atRedirectURI(u *url.URL, redirectURI string) bool {
 	if !strings.EqualFold(u.Scheme, r.Scheme) || !strings.EqualFold(u.Hostname(), r.Hostname()) {
 		return false
 	}
-	if !isLoopback(r.Hostname()) && u.Port() != r.Port() {
+	if !entra.IsLoopbackHost(r.Hostname()) && u.Port() != r.Port() {
 		return false
 	}
 	return strings.TrimSuffix(u.EscapedPath(), "/") == strings.TrimSuffix(r.EscapedPath(), "/")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.Listen, "listen", "", "with --alt: host:port to bind (default: the redirect URI's loopback host and port)")
 	f.StringVar(&o.TLSCert, "tls-cert", "", "with --alt: PEM certificate to serve HTTPS directly")
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser or the device code sign-in")
+	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
 	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
@@ -327,16 +328,23 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	return keepLink(env, u, cfg, st, p, res, secret, freshSecret, o.Public)
 }
 
-// signIn runs the profile's sign-in method.
+// defaultAltTimeout bounds the wait for the browser's callback.
+const defaultAltTimeout = 5 * time.Minute
+
+const timeoutUsage = "how long to wait for the browser (default 5m) or the device code sign-in (default: until the code expires)"
+
+// signIn runs the profile's sign-in method; timeout 0 means the method's
+// default.
 func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool, timeout time.Duration) (*flow.Result, error) {
 	switch p.Method {
 	case profile.MethodAlt:
+		if timeout == 0 {
+			timeout = defaultAltTimeout
+		}
 		res, err := signInAlt(ctx, env, u, p, client, noBrowser, timeout)
 		return res, withHint(err, hintContext(p))
 	case profile.MethodDevice:
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		return signInDevice(ctx, env, u, p, client)
+		return signInDevice(ctx, env, u, p, client, timeout)
 	default:
 		return signInPaste(ctx, env, u, p, client, noBrowser)
 	}
@@ -353,6 +361,9 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 	raw, err := readReturnedURL(ctx, env, u, p.Name)
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(raw) == "" {
+		return nil, fmt.Errorf("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md; or sign in with a code: ms365auth link%s --device", profileFlag(p.Name))
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
 	return res, withHint(err, hintContext(p))
@@ -464,8 +475,14 @@ func keepLink(env *Env, u ui, cfg *profile.Config, st store.Store, p *profile.Pr
 	if len(rec.Scopes) > 0 {
 		u.say("Granted: %s", strings.Join(rec.Scopes, " "))
 	}
-	if missing := missingScopes(rec.Scopes, p.Scopes); len(missing) > 0 {
+	// The token is for one resource; other resources' scopes were consented
+	// to but are only seen in their own tokens (token --scopes).
+	main := mainResourceScopes(p.Scopes)
+	if missing := missingScopes(rec.Scopes, main); len(missing) > 0 {
 		u.say("Not granted: %s", strings.Join(missing, " "))
+	}
+	if others := otherResourceScopes(p.Scopes, main); len(others) > 0 {
+		u.say("Consented for other resources: %s (get their tokens with: ms365auth token%s --scopes ...)", strings.Join(others, " "), profileFlag(p.Name))
 	}
 	if rec.RefreshToken == "" {
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
@@ -497,6 +514,17 @@ func newRecord(res *flow.Result, now time.Time) *store.Record {
 		LinkedAt:      now,
 		LastRefreshAt: now,
 	}
+}
+
+// otherResourceScopes lists the resource scopes that are not in main.
+func otherResourceScopes(scopes, main []string) []string {
+	var out []string
+	for _, s := range resourceScopes(scopes) {
+		if !slices.Contains(main, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // missingScopes lists requested resource scopes the response did not grant.

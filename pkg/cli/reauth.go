@@ -63,7 +63,7 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never wait for a person: exit 3 when one is needed")
 	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL`)
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the browser or the device code sign-in")
+	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	return cmd
 }
 

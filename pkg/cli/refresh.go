@@ -117,7 +117,12 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 		wait := backoff
 		var ee *entra.Error
 		if errors.As(err, &ee) && ee.RetryAfter > 0 {
-			wait = min(time.Duration(ee.RetryAfter)*time.Second, maxRetryAfter)
+			wait = time.Duration(ee.RetryAfter) * time.Second
+			if wait > maxRetryAfter {
+				// Asked to come back later than a script can wait: report
+				// it now instead of hammering the server.
+				return nil, err
+			}
 		}
 		if err := r.sleep(ctx, wait); err != nil {
 			return nil, err
@@ -142,16 +147,7 @@ func (r *refresher) failed(rec *store.Record, err error) error {
 	if saveErr := r.st.Save(r.p.Name, rec); saveErr != nil {
 		return errors.Join(&SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}, saveErr)
 	}
-	return &SignInRequiredError{Profile: r.p.Name, Reason: reasonFor(ee)}
-}
-
-// reasonFor turns an Entra error into a short reason with its hint.
-func reasonFor(ee *entra.Error) string {
-	reason := ee.Error()
-	if h := entra.Hint(ee.Code, entra.HintContext{}); h != "" {
-		reason += " (" + strings.TrimSuffix(h, ".") + ")"
-	}
-	return reason
+	return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}
 }
 
 func transient(err error) bool {

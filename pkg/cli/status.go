@@ -170,8 +170,8 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
 	s.LinkedAt = timePtr(rec.LinkedAt)
 	s.LastRefreshAt = timePtr(rec.LastRefreshAt)
-	if s.RefreshToken && !rec.LastRefreshAt.IsZero() {
-		left := int(math.Floor(rec.LastRefreshAt.Add(refreshTokenInactivity).Sub(now).Hours() / 24))
+	if s.RefreshToken && !rec.NeedsReauth && !rec.LastRefreshAt.IsZero() {
+		left := int(math.Ceil(rec.LastRefreshAt.Add(refreshTokenInactivity).Sub(now).Hours() / 24))
 		s.RefreshTokenDaysLeft = &left
 	}
 	switch {

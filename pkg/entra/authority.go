@@ -82,7 +82,7 @@ func parseHost(host string) (string, error) {
 	case u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return "", bad("it must not have a path, query or fragment")
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
 	case u.Scheme == "http":
 		return "", bad("http is allowed only for loopback hosts")
 	default:
@@ -121,7 +121,9 @@ func isDomain(s string) bool {
 
 // isLoopback reports whether hostname (no brackets, no port) is localhost or
 // a loopback IP address. Entra treats these specially for redirect URIs.
-func isLoopback(hostname string) bool {
+// IsLoopbackHost reports whether hostname is localhost or a loopback IP:
+// the hosts where Entra allows http and ignores the port of a redirect URI.
+func IsLoopbackHost(hostname string) bool {
 	if strings.EqualFold(hostname, "localhost") {
 		return true
 	}

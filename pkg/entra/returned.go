@@ -194,7 +194,7 @@ func sameRedirect(got *url.URL, redirectURI string) bool {
 	if got.Scheme != strings.ToLower(want.Scheme) || !strings.EqualFold(got.Hostname(), want.Hostname()) {
 		return false
 	}
-	if !isLoopback(got.Hostname()) && portOf(got) != portOf(want) {
+	if !IsLoopbackHost(got.Hostname()) && portOf(got) != portOf(want) {
 		return false
 	}
 	return pathOf(got) == pathOf(want)
