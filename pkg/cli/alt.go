@@ -21,7 +21,7 @@ const DefaultAltRedirectURI = "http://localhost/api/ms365auth"
 // the browser's redirect, and the sign-in finishes by itself. Enter pressed
 // early explains what has (not) arrived; Ctrl-C or the timeout cancel with
 // the listener closed and nothing stored.
-func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool, timeout time.Duration) (*flow.Result, error) {
+func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
 	state, err := flow.NewState()
 	if err != nil {
 		return nil, err
@@ -34,31 +34,44 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 		return nil, err
 	}
 	defer l.Close()
-	auth, err := client.NewAuthorization(l.RedirectURI(), flow.Options{State: state})
+	auth, err := client.NewAuthorization(l.RedirectURI(), flow.Options{State: state, LoginHint: o.LoginHint})
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, noBrowser)
-	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), timeout)
+	showLink(env, u, auth.URL, o.NoBrowser)
+	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), o.Timeout)
 
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	spin := startProgress(env, "waiting for the browser", deadline)
-	if isTerminal(env.In) {
-		u.say("After signing in, the page says \"This window can be closed\" and this finishes by itself.")
-		go explainOnEnter(ctx, env, u, l, spin)
-	}
-	res, err := l.Wait(ctx)
-	spin.Stop()
+	res, err := waitForCallback(ctx, env, u, l, o.Timeout)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return nil, fmt.Errorf("no sign-in reached %s within %s: %s", l.RedirectURI(), timeout, nothingArrived(l.Stats(), l.RedirectURI()))
+		return nil, fmt.Errorf("no sign-in reached %s within %s: %s", l.RedirectURI(), o.Timeout, nothingArrived(l.Stats(), l.RedirectURI()))
 	case err != nil:
 		return nil, err
 	}
 	u.say("The browser came back; redeeming the code.")
 	return auth.Redeem(ctx, res.Code)
+}
+
+// waitForCallback waits for the listener's one callback, with a countdown,
+// and on a terminal answers Enter pressed early. The terminal reader is
+// stopped and has restored the terminal before this returns.
+func waitForCallback(ctx context.Context, env *Env, u ui, l *callback.Listener, timeout time.Duration) (callback.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	spin := startProgress(env, "waiting for the browser", deadline)
+	defer spin.Stop()
+	if isTerminal(env.In) {
+		u.say("After signing in, the page says \"This window can be closed\" and this finishes by itself.")
+		readerCtx, stopReader := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			explainOnEnter(readerCtx, env, u, l, spin)
+		}()
+		defer func() { stopReader(); <-done }()
+	}
+	return l.Wait(ctx)
 }
 
 // explainOnEnter answers a person who presses Enter ("I authorized

@@ -172,7 +172,8 @@ func (b *browser) click(id, shotName string) {
 func (b *browser) fill(id, text string) {
 	b.t.Helper()
 	b.mustHave(id)
-	b.do("typing into #"+id, chromedp.SendKeys(chromedp.ID(id), text))
+	// A person replaces what is there (a login_hint pre-fills the username).
+	b.do("typing into #"+id, chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), text))
 }
 
 // mustHave fails the test at once when the loaded page has no element with

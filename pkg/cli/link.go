@@ -99,7 +99,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes or features, space or comma separated (e.g. calendar,mail-send or Calendars.Read); offline_access openid profile are always added")
 	f.StringVar(&o.RedirectURI, "redirect-uri", "", "redirect URI registered for the app (default "+entra.NativeClientRedirectURI+")")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
-	f.StringVar(&o.ReturnedURL, "returned-url", "", "finish a sign-in started with --print-link with the URL the browser landed on")
+	f.StringVar(&o.ReturnedURL, "returned-url", "", "finish a sign-in started with --print-link with the URL the browser landed on; - reads it from standard input, out of the process list")
 	f.BoolVar(&o.PrintLink, "print-link", false, "print the sign-in link on standard output and exit; finish with --returned-url")
 	f.StringVar(&o.SecretFile, "client-secret-file", "", "read the client secret of a confidential app from this file (or set MS365AUTH_CLIENT_SECRET)")
 	f.BoolVar(&o.Confidential, "confidential", false, "the app is confidential: ask for its client secret without echo")
@@ -283,7 +283,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 		return err
 	}
 	if o.ReturnedURL != "" {
-		return finishPending(ctx, env, cfg, o)
+		return finishPending(ctx, env, o)
 	}
 	p, err := settings(env, cfg, o)
 	if err != nil {
@@ -321,11 +321,11 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 		return startPending(env, p, auth)
 	}
 	u := newUI(env, false)
-	res, err := signIn(ctx, env, u, p, client, o.NoBrowser, o.Timeout)
+	res, err := signIn(ctx, env, u, p, client, signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout})
 	if err != nil {
 		return err
 	}
-	return keepLink(env, u, cfg, st, p, res, secret, freshSecret, o.Public)
+	return keepLink(ctx, env, u, st, p, res, secret, freshSecret, o.Public)
 }
 
 // defaultAltTimeout bounds the wait for the browser's callback.
@@ -333,31 +333,37 @@ const defaultAltTimeout = 5 * time.Minute
 
 const timeoutUsage = "how long to wait for the browser (default 5m) or the device code sign-in (default: until the code expires)"
 
-// signIn runs the profile's sign-in method; timeout 0 means the method's
-// default.
-func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool, timeout time.Duration) (*flow.Result, error) {
+// signInOptions are what a person may choose about a sign-in.
+type signInOptions struct {
+	NoBrowser bool
+	Timeout   time.Duration // 0: the method's default
+	LoginHint string        // the account to pre-fill, e.g. on reauth
+}
+
+// signIn runs the profile's sign-in method.
+func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
 	switch p.Method {
 	case profile.MethodAlt:
-		if timeout == 0 {
-			timeout = defaultAltTimeout
+		if o.Timeout == 0 {
+			o.Timeout = defaultAltTimeout
 		}
-		res, err := signInAlt(ctx, env, u, p, client, noBrowser, timeout)
+		res, err := signInAlt(ctx, env, u, p, client, o)
 		return res, withHint(err, hintContext(p))
 	case profile.MethodDevice:
-		return signInDevice(ctx, env, u, p, client, timeout)
+		return signInDevice(ctx, env, u, p, client, o.Timeout)
 	default:
-		return signInPaste(ctx, env, u, p, client, noBrowser)
+		return signInPaste(ctx, env, u, p, client, o)
 	}
 }
 
 // signInPaste runs the seed's primary method: print and open the link, then
 // read back the URL the browser landed on.
-func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, noBrowser bool) (*flow.Result, error) {
-	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{})
+func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint})
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, noBrowser)
+	showLink(env, u, auth.URL, o.NoBrowser)
 	raw, err := readReturnedURL(ctx, env, u, p.Name)
 	if err != nil {
 		return nil, err
@@ -427,28 +433,42 @@ func probe(st store.Store) error {
 
 // keepLink stores the result of a successful sign-in: tokens first (all or
 // nothing), then the secret and settings; then tells the person.
-func keepLink(env *Env, u ui, cfg *profile.Config, st store.Store, p *profile.Profile, res *flow.Result, secret string, freshSecret, public bool) error {
-	now := env.Now()
-	rec := newRecord(res, now)
-	if err := st.Save(p.Name, rec); err != nil {
+func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Profile, res *flow.Result, secret string, freshSecret, public bool) error {
+	rec := newRecord(res, env.Now())
+	// A refresh running in another process must not save its older tokens
+	// over these, nor a logout interleave.
+	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := store.Lock(lockCtx, p.Name)
+	cancel()
+	if err != nil {
 		return fmt.Errorf("signed in, but could not store the tokens (nothing was changed): %w", err)
 	}
+	defer unlock()
+	// The secret first: it is the one that just worked, so a failure after
+	// it leaves a consistent pair, the earlier tokens with a working secret.
 	if freshSecret {
 		if err := st.SaveSecret(p.Name, secret); err != nil {
-			return fmt.Errorf("tokens stored, but the client secret could not be kept: %w", err)
+			return fmt.Errorf("signed in, but could not keep the client secret (the earlier tokens are unchanged): %w", err)
 		}
 	}
-	if public && p.Confidential {
-		if err := st.DeleteSecret(p.Name); err != nil {
-			return err
-		}
+	if err := st.Save(p.Name, rec); err != nil {
+		return fmt.Errorf("signed in, but could not store the tokens (the earlier tokens are unchanged): %w", err)
 	}
+	dropSecret := public && p.Confidential
 	p.Confidential = secret != ""
 	p.Store = st.Name()
-	prevStore := storeOf(cfg.Get(p.Name))
-	cfg.Set(p)
-	if err := cfg.Save(); err != nil {
+	prevStore := ""
+	err = updateConfig(func(c *profile.Config) {
+		prevStore = storeOf(c.Get(p.Name))
+		c.Set(p)
+	})
+	if err != nil {
 		return fmt.Errorf("tokens stored, but the settings could not be saved: %w", err)
+	}
+	if dropSecret {
+		if err := st.DeleteSecret(p.Name); err != nil {
+			u.say("warning: the client secret of profile %q could not be removed: %v", p.Name, err)
+		}
 	}
 	if prevStore != "" && prevStore != p.Store {
 		// The profile moved: its old tokens must not linger.
@@ -550,18 +570,32 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// loadProfile loads the settings and the named profile; a profile that was
-// never linked needs a person.
-func loadProfile(name string) (*profile.Config, *profile.Profile, error) {
+// loadProfile loads the named profile's settings; a profile that was never
+// linked needs a person.
+func loadProfile(name string) (*profile.Profile, error) {
 	cfg, err := loadConfig()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	p := cfg.Get(name)
 	if p == nil {
-		return nil, nil, notLinked(name)
+		return nil, notLinked(name)
 	}
-	return cfg, p, nil
+	return p, nil
+}
+
+// saveProfile records one profile's settings, leaving the others as they
+// are in the file now (see profile.Update).
+func saveProfile(p *profile.Profile) error {
+	return updateConfig(func(c *profile.Config) { c.Set(p) })
+}
+
+func updateConfig(change func(*profile.Config)) error {
+	path, err := profile.DefaultPath()
+	if err != nil {
+		return err
+	}
+	return profile.Update(path, change)
 }
 
 // selectProfiles names the profile a command works on, or with all, every

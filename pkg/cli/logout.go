@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 type logoutOptions struct {
@@ -25,7 +30,7 @@ without them; --forget removes the settings too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
-			return logoutRun(env, o)
+			return logoutRun(cmd.Context(), env, o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.All, "all", false, "every profile")
@@ -33,33 +38,54 @@ without them; --forget removes the settings too.`,
 	return cmd
 }
 
-func logoutRun(env *Env, o *logoutOptions) error {
+func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
-	names := selectProfiles(cfg, o.Profile, o.All)
-	var errs []error
-	for _, name := range names {
-		st, err := openProfileStore(env, cfg.Get(name))
-		if err != nil {
-			errs = append(errs, err)
+	var errs, forgotten []string
+	for _, name := range selectProfiles(cfg, o.Profile, o.All) {
+		if err := logoutOne(ctx, env, cfg.Get(name), name); err != nil {
+			errs = append(errs, fmt.Sprintf("profile %q: %v", name, err))
 			continue
 		}
-		if err := errors.Join(st.Delete(name), st.DeleteSecret(name)); err != nil {
-			errs = append(errs, fmt.Errorf("profile %q: %w", name, err))
-			continue
-		}
-		if path, err := pendingPath(name); err == nil {
-			os.Remove(path)
-		}
-		if o.Forget {
-			cfg.Remove(name)
-		}
+		forgotten = append(forgotten, name)
 		fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
 	}
-	if o.Forget {
-		errs = append(errs, cfg.Save())
+	if o.Forget && len(forgotten) > 0 {
+		if err := updateConfig(func(c *profile.Config) {
+			for _, name := range forgotten {
+				c.Remove(name)
+			}
+		}); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// logoutOne removes a profile's secrets under its lock, so that a refresh
+// running meanwhile cannot save them back.
+func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) error {
+	st, err := openProfileStore(env, p)
+	if err != nil {
+		return err
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := store.Lock(lockCtx, name)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := errors.Join(st.Delete(name), st.DeleteSecret(name)); err != nil {
+		return err
+	}
+	if path, err := pendingPath(name); err == nil {
+		os.Remove(path)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
 // A pending sign-in lets "link --print-link" and "link --returned-url" run
@@ -63,11 +65,11 @@ func startPending(env *Env, p *profile.Profile, auth *flow.Authorization) error 
 		return err
 	}
 	fmt.Fprintln(env.Out, auth.URL)
-	fmt.Fprintf(env.Err, "Open the link, sign in, then within 10 minutes run:\n  ms365auth link%s --returned-url 'URL-OF-THE-PAGE-YOU-LAND-ON'\n", profileFlag(p.Name))
+	fmt.Fprintf(env.Err, "Open the link, sign in, then within 10 minutes run:\n  ms365auth link%s --returned-url -\nand paste the URL of the page you land on (or give it instead of -)\n", profileFlag(p.Name))
 	return nil
 }
 
-func finishPending(ctx context.Context, env *Env, cfg *profile.Config, o *linkOptions) error {
+func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 	path, err := pendingPath(o.Profile)
 	if err != nil {
 		return err
@@ -99,10 +101,16 @@ func finishPending(ctx context.Context, env *Env, cfg *profile.Config, o *linkOp
 		return err
 	}
 	auth := newClient(env, p, secret).Resume(p.RedirectURI, ps.State, ps.Verifier)
-	res, err := auth.RedeemReturnedURL(ctx, o.ReturnedURL)
+	raw := o.ReturnedURL
+	if raw == "-" { // from standard input, out of the process list
+		if raw, err = termio.ReadLine(ctx, env.In, io.Discard); err != nil {
+			return fmt.Errorf("no returned URL on standard input: %w", err)
+		}
+	}
+	res, err := auth.RedeemReturnedURL(ctx, raw)
 	if err != nil {
 		return withHint(err, hintContext(p)) // keep the pending sign-in: a corrected URL may follow
 	}
 	os.Remove(path) // the code is spent
-	return keepLink(env, newUI(env, false), cfg, st, p, res, secret, fresh, o.Public)
+	return keepLink(ctx, env, newUI(env, false), st, p, res, secret, fresh, o.Public)
 }

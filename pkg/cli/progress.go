@@ -29,11 +29,11 @@ func startProgress(env *Env, label string, until time.Time) *progress {
 		return p
 	}
 	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
-	go p.run()
+	go p.run(p.stop)
 	return p
 }
 
-func (p *progress) run() {
+func (p *progress) run(stop <-chan struct{}) {
 	defer close(p.stopped)
 	t := time.NewTicker(150 * time.Millisecond)
 	defer t.Stop()
@@ -46,7 +46,7 @@ func (p *progress) run() {
 		p.draw(line)
 		p.mu.Unlock()
 		select {
-		case <-p.stop:
+		case <-stop:
 			return
 		case <-t.C:
 		}
@@ -73,12 +73,17 @@ func (p *progress) say(u ui, format string, a ...any) {
 
 // Stop erases the spinner line.
 func (p *progress) Stop() {
-	if p.stop == nil {
+	p.mu.Lock()
+	stop := p.stop
+	p.stop = nil
+	p.mu.Unlock()
+	if stop == nil {
 		return
 	}
-	close(p.stop)
+	close(stop)
 	<-p.stopped
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.draw("")
 	fmt.Fprint(p.w, "\r")
-	p.stop = nil
 }

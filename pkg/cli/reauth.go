@@ -68,7 +68,7 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 }
 
 func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
-	cfg, old, err := loadProfile(o.Profile)
+	old, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
 	}
@@ -120,11 +120,21 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			return fmt.Errorf("cannot read the client secret of profile %q: %w", p.Name, err)
 		}
 	}
-	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), o.NoBrowser, o.Timeout)
+	hint := ""
+	if rec != nil {
+		hint = rec.Account
+	}
+	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint})
 	if err != nil {
 		return err
 	}
-	return keepLink(env, u, cfg, st, &p, res, "", false, false)
+	// reauth renews a link; it must not quietly put another account's
+	// tokens under this profile.
+	if rec != nil && rec.ObjectID != "" && res.Claims.OID != "" && res.Claims.OID != rec.ObjectID {
+		return fmt.Errorf("signed in as %s, but profile %q is linked to %s: nothing was changed; sign in as %s, or link the other account under its own profile: ms365auth link --profile NAME",
+			firstNonEmpty(res.Claims.PreferredUsername, "another account"), p.Name, rec.Account, rec.Account)
+	}
+	return keepLink(ctx, env, u, st, &p, res, secret, false, false)
 }
 
 // needPerson ends an unattended reauth: it runs the notification command

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,10 +20,12 @@ import (
 // Retry policy for transient token endpoint failures: bounded in count and
 // in total time, so cron jobs and mail clients are never stuck.
 const (
-	maxAttempts   = 4
-	firstBackoff  = 250 * time.Millisecond
-	maxRetryAfter = 10 * time.Second
-	lockWait      = 90 * time.Second
+	maxAttempts    = 4
+	firstBackoff   = 250 * time.Millisecond
+	maxRetryAfter  = 10 * time.Second
+	attemptTimeout = 15 * time.Second
+	refreshBudget  = 40 * time.Second // all attempts, under the lock
+	lockWait       = 60 * time.Second // longer than refreshBudget
 )
 
 // TransientError means the token endpoint could not be reached or was
@@ -83,7 +87,7 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 	}
 	res, err := r.refresh(ctx, rec.RefreshToken, scopes)
 	if err != nil {
-		return nil, r.failed(rec, err)
+		return nil, r.failed(rec, scopes, err)
 	}
 	apply(rec, res, key, r.env.Now())
 	if err := r.st.Save(r.p.Name, rec); err != nil {
@@ -108,9 +112,13 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 		scopes = mainResourceScopes(r.p.Scopes)
 	}
 	scopes = append(scopes[:len(scopes):len(scopes)], "offline_access", "openid", "profile")
+	ctx, cancel := context.WithTimeout(ctx, refreshBudget)
+	defer cancel()
 	backoff := firstBackoff
 	for attempt := 1; ; attempt++ {
-		res, err := client.Refresh(ctx, refreshToken, scopes)
+		attemptCtx, cancelAttempt := context.WithTimeout(ctx, attemptTimeout)
+		res, err := client.Refresh(attemptCtx, refreshToken, scopes)
+		cancelAttempt()
 		if err == nil || !transient(err) || attempt == maxAttempts || ctx.Err() != nil {
 			return res, err
 		}
@@ -134,13 +142,22 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 // failed decides what a refresh failure means for the stored record: when
 // only a person can fix it, the record is marked (keeping who it was, for
 // status); a transient failure changes nothing.
-func (r *refresher) failed(rec *store.Record, err error) error {
+//
+// A failure for another resource's scopes (token --scopes) says nothing
+// about the profile's own token: it needs consent for those scopes, which
+// reauth --scopes asks for, and the profile is not marked.
+func (r *refresher) failed(rec *store.Record, scopes []string, err error) error {
 	if transient(err) {
 		return &TransientError{Err: err}
 	}
 	var ee *entra.Error
 	if !errors.As(err, &ee) || !ee.NeedsInteraction() {
 		return withHint(err, hintContext(r.p))
+	}
+	if scopes != nil && ee.Code != 50173 && ee.Code != 700082 && ee.Code != 70008 {
+		wanted := append(resourceScopes(r.p.Scopes), scopes...)
+		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
+			Run: "ms365auth reauth" + profileFlag(r.p.Name) + " --scopes '" + strings.Join(wanted, ",") + "'"}
 	}
 	rec.NeedsReauth = true
 	rec.ReauthReason = ee.Error()
@@ -150,10 +167,23 @@ func (r *refresher) failed(rec *store.Record, err error) error {
 	return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}
 }
 
+// transient says whether trying again later may work: Entra's own verdict
+// for its answers; for the network, anything but an unknown host or a
+// certificate that does not verify, which need a person to fix settings.
 func transient(err error) bool {
 	var ee *entra.Error
 	if errors.As(err, &ee) {
 		return ee.Transient()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &badHost) {
+		return false
 	}
 	var ne net.Error
 	var ue *url.Error

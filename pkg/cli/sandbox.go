@@ -29,10 +29,6 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		MultiTenant: true,
 		Redirects:   []entratest.Redirect{{URI: redirect, Platform: entratest.MobileDesktop}},
 	})
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
 	scopes := o.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{"calendar"}
@@ -77,7 +73,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return withHint(err, hintContext(p))
 	}
-	if err := keepLink(env, u, cfg, st, p, res, "", false, false); err != nil {
+	if err := keepLink(ctx, env, u, st, p, res, "", false, false); err != nil {
 		return err
 	}
 	u.say("Now try: ms365auth status --profile sandbox")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -108,7 +109,7 @@ func statusRun(env *Env, o *statusOptions) error {
 			return err
 		}
 	} else {
-		printStatus(env, list, now, o.All)
+		printStatus(env, list, now)
 	}
 	if worst != ExitOK {
 		return silentExit(worst)
@@ -214,12 +215,15 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func printStatus(env *Env, list []profileStatus, now time.Time, all bool) {
+func printStatus(env *Env, list []profileStatus, now time.Time) {
 	if len(list) == 0 {
 		fmt.Fprintln(env.Out, "No profiles yet. Link one with: ms365auth link --client-id <application ID>")
 		return
 	}
-	style := newUI(env, false).style
+	var style termio.Styler // styles what goes to stdout only when stdout is a terminal
+	if f, ok := env.Out.(*os.File); ok {
+		style = termio.NewStyler(f)
+	}
 	for i, s := range list {
 		if i > 0 {
 			fmt.Fprintln(env.Out)

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -115,6 +120,26 @@ func TestRoughly(t *testing.T) {
 	} {
 		if got := roughly(d); got != want {
 			t.Errorf("roughly(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestTransient(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"503", &entra.Error{Err: "temporarily_unavailable", HTTPStatus: 503}, true},
+		{"invalid_grant", &entra.Error{Err: "invalid_grant", Code: 50173, HTTPStatus: 400}, false},
+		{"connection refused", &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, true},
+		{"unknown host", &url.Error{Op: "Post", URL: "https://x", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}, false},
+		{"bad certificate", &url.Error{Op: "Post", URL: "https://x", Err: x509.UnknownAuthorityError{}}, false},
+		{"plain error", errors.New("boom"), false},
+	}
+	for _, c := range cases {
+		if got := transient(c.err); got != c.want {
+			t.Errorf("%s: transient = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

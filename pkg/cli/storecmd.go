@@ -149,7 +149,7 @@ failure at any step leaves the profile working where it was.`,
 }
 
 func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
-	cfg, p, err := loadProfile(o.Profile)
+	p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
 	}
@@ -200,8 +200,7 @@ func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
 		return fmt.Errorf("could not copy profile %q to the %s store (it stays in the %s store): %w", p.Name, o.To, from, err)
 	}
 	p.Store = o.To
-	cfg.Set(p)
-	if err := cfg.Save(); err != nil {
+	if err := saveProfile(p); err != nil {
 		dropCopy(dst, p.Name)
 		return fmt.Errorf("could not save the settings (profile %q stays in the %s store): %w", p.Name, from, err)
 	}

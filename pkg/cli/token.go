@@ -62,12 +62,21 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 		}
 		scopes = resourceScopes(resolved)
 	}
-	rec, err = newRefresher(env, p, st).ensure(cmd.Context(), rec, scopes, o.Margin, false)
-	if err != nil {
+	key := resourceKey(scopes)
+	renewed, err := newRefresher(env, p, st).ensure(cmd.Context(), rec, scopes, o.Margin, false)
+	var te *TransientError
+	switch {
+	case errors.As(err, &te) && rec != nil && fresh(rec, key, env.Now(), 0):
+		// Renewing early failed for now, but the token still works: a mail
+		// client is better served by it than by an error.
+		fmt.Fprintf(env.Err, "warning: %v\nwarning: printing the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
+	case err != nil:
 		return err
+	default:
+		rec = renewed
 	}
 	token := rec.AccessToken
-	if key := resourceKey(scopes); key != "" {
+	if key != "" {
 		token = rec.Resources[key].AccessToken
 	}
 	_, err = fmt.Fprintln(env.Out, token)
@@ -77,7 +86,7 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 // linkedProfile loads a profile's settings and its record (one store read).
 // A profile that was never linked needs a person.
 func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
-	_, p, err := loadProfile(name)
+	p, err := loadProfile(name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -106,4 +115,12 @@ func resourceScopes(scopes []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// expiryOf is when the token for key expires; "" is the main one.
+func expiryOf(rec *store.Record, key string) time.Time {
+	if key == "" {
+		return rec.Expiry
+	}
+	return rec.Resources[key].Expiry
 }

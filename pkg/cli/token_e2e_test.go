@@ -108,11 +108,12 @@ func TestTransientFailuresLoseNothing(t *testing.T) {
 		t.Fatalf("token after two 503s: exit %d: %s", r.code, r.stderr)
 	}
 
-	// A margin longer than the token's life forces a refresh each time.
+	// reauth always refreshes; while the server fails it reports a
+	// temporary failure (token would fall back on the still-valid token).
 	h.srv.FailTokenRequests(100, 503, 0)
-	r := h.run("", "token", "--margin", "2h")
+	r := h.run("", "reauth", "--non-interactive")
 	if r.code != 1 || !strings.Contains(r.stderr, "temporary") {
-		t.Fatalf("token while the server fails: exit %d: %s", r.code, r.stderr)
+		t.Fatalf("reauth while the server fails: exit %d: %s", r.code, r.stderr)
 	}
 	if st, _ := h.status(); st["state"] == "needs_reauth" {
 		t.Fatalf("a transient failure marked the profile needs_reauth")

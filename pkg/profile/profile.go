@@ -5,6 +5,7 @@
 package profile
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 )
@@ -139,3 +143,30 @@ func (c *Config) Save() error {
 	}
 	return atomicfile.WriteFile(c.path, append(data, '\n'))
 }
+
+// Update applies change to the settings file under an exclusive lock,
+// reading the file afresh first, so that processes changing different
+// profiles at the same time (a long sign-in in one, a link in another) do
+// not undo each other's changes.
+func Update(path string, change func(*Config)) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %w", filepath.Dir(path), err)
+	}
+	fl := flock.New(path+".lock", flock.SetPermissions(0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	if ok, err := fl.TryLockContext(ctx, 5*time.Millisecond); !ok {
+		return fmt.Errorf("cannot lock the settings file %s: %w", path, errors.Join(err, ctx.Err()))
+	}
+	defer fl.Unlock()
+	c, err := Load(path)
+	if err != nil {
+		return err
+	}
+	change(c)
+	return c.Save()
+}
+
+// lockWait bounds the wait for another process's settings update, which
+// takes milliseconds.
+const lockWait = 30 * time.Second
