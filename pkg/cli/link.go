@@ -412,7 +412,7 @@ func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, 
 		u.say("When the browser shows a blank page, copy the whole URL from its address bar,")
 		u.say("paste it here and press Enter:")
 	}
-	line, err := termio.ReadLine(ctx, env.In, env.Err)
+	line, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
 	if errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or sign in without pasting: ms365auth link%s --device", profileFlag(name))
 	}
@@ -420,6 +420,16 @@ func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, 
 		return "", err
 	}
 	return line, nil
+}
+
+// terminalEcho is where typed characters are echoed: stderr when it is the
+// terminal, else nowhere, so that a pasted code never lands in a log file
+// that stderr was redirected to.
+func terminalEcho(env *Env) io.Writer {
+	if f, ok := env.Err.(*os.File); ok && isTerminal(f) {
+		return f
+	}
+	return io.Discard
 }
 
 // probe checks the store answers, so a sign-in is not wasted on a store

@@ -3,9 +3,11 @@ package cli_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,5 +114,50 @@ func TestLinkCtrlC(t *testing.T) {
 	}
 	if out, _ := exec.Command("secret-tool", "lookup", "service", "ms365auth", "username", "default").Output(); len(out) > 0 {
 		t.Errorf("tokens were stored by a cancelled link")
+	}
+}
+
+// TestPastedCodeNotEchoedToARedirectedStderr: stdin is a terminal but
+// stderr goes elsewhere (a pipe, a log file): what is typed must not land
+// there.
+func TestPastedCodeNotEchoedToARedirectedStderr(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	cmd := exec.CommandContext(ctx, binary, "link", "--no-browser", "--client-id", testClientID)
+	cmd.Env = h.env
+	cmd.Stdin, cmd.Stdout = tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, ptmx)
+	var logged strings.Builder
+	sc := bufio.NewScanner(stderr)
+	sc.Buffer(nil, 1<<20)
+	var returned string
+	for sc.Scan() {
+		logged.WriteString(sc.Text() + "\n")
+		if isSignInLink(sc.Text()) {
+			returned = h.signIn(sc.Text())
+			ptmx.Write([]byte(returned + "\r"))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("link: %v\n%s", err, logged.String())
+	}
+	code := returned[strings.Index(returned, "code=")+5:][:40]
+	if strings.Contains(logged.String(), code) {
+		t.Errorf("the pasted code was echoed into the redirected stderr")
 	}
 }
