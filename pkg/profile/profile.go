@@ -12,9 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -59,12 +57,18 @@ type Config struct {
 	path     string
 }
 
-var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
-
 // ValidateName accepts letters, digits, '.', '_' and '-', up to 64
-// characters, so that a name is safe as a keyring item and a file name.
+// characters, starting with a letter or digit, so that a name is safe as a
+// keyring item and a file name. (Checked by hand: every command runs it,
+// and compiling a regexp would cost each one start-up time.)
 func ValidateName(name string) error {
-	if !nameRE().MatchString(name) {
+	ok := len(name) > 0 && len(name) <= 64
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		ok = alnum || i > 0 && (c == '.' || c == '_' || c == '-')
+	}
+	if !ok {
 		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '_' or '-' (at most 64)", name)
 	}
 	return nil
