@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/ms365auth/ms365auth/pkg/internal/tokenscan"
+
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 )
@@ -28,39 +30,6 @@ func checkOneLine(t *testing.T, msg string) {
 	if i := strings.IndexFunc(msg, unicode.IsControl); i >= 0 {
 		t.Fatalf("message has a control character at %d: %q", i, msg)
 	}
-}
-
-// tokenFields returns the string values of the token fields of a JSON or
-// form body, and the values a message may legitimately quote (error and
-// error_description), so that a test can tell a leaked token from an echo.
-func tokenFields(body []byte) (tokens []string, quotable string) {
-	var quoted []string
-	add := func(k, v string) {
-		switch k {
-		case "access_token", "refresh_token", "id_token":
-			if len(v) >= 16 {
-				tokens = append(tokens, v)
-			}
-		case "error", "error_description":
-			quoted = append(quoted, v)
-		}
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) == nil {
-		for k, v := range m {
-			if s, ok := v.(string); ok {
-				add(k, s)
-			}
-		}
-	}
-	if q, err := url.ParseQuery(string(body)); err == nil {
-		for k, vs := range q {
-			for _, v := range vs {
-				add(k, v)
-			}
-		}
-	}
-	return tokens, strings.Join(quoted, "\n")
 }
 
 // FuzzFromRetrieveError feeds arbitrary token endpoint answers (body,
@@ -93,7 +62,7 @@ func FuzzFromRetrieveError(f *testing.F) {
 		if e.HTTPStatus != status || e.RetryAfter < 0 || e.Code < 0 {
 			t.Fatalf("status %d, retry after %d, code %d", e.HTTPStatus, e.RetryAfter, e.Code)
 		}
-		tokens, quotable := tokenFields(body)
+		tokens, quotable := tokenscan.Fields(body)
 		quotable += "\n" + errorCode + "\n" + errorDescription
 		for _, tok := range tokens {
 			if strings.Contains(msg, tok) && !strings.Contains(quotable, tok) {

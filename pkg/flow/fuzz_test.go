@@ -2,15 +2,14 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/internal/tokenscan"
 )
 
 // fuzzAnswer is what the fuzzed token endpoint says next.
@@ -94,42 +93,10 @@ func checkOutcome(t *testing.T, body []byte, res *Result, err error) {
 		t.Fatalf("a result with an error: %v", err)
 	}
 	msg := err.Error()
-	tokens, quotable := tokenFields(body)
+	tokens, quotable := tokenscan.Fields(body)
 	for _, tok := range tokens {
 		if strings.Contains(msg, tok) && !strings.Contains(quotable, tok) {
 			t.Fatalf("the error quotes a token from the response: %q", msg)
 		}
 	}
-}
-
-// tokenFields returns the token values of a JSON or form body (16
-// characters or more), and the error texts a message may quote.
-func tokenFields(body []byte) (tokens []string, quotable string) {
-	var quoted []string
-	add := func(k, v string) {
-		switch k {
-		case "access_token", "refresh_token", "id_token":
-			if len(v) >= 16 {
-				tokens = append(tokens, v)
-			}
-		case "error", "error_description":
-			quoted = append(quoted, v)
-		}
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) == nil {
-		for k, v := range m {
-			if s, ok := v.(string); ok {
-				add(k, s)
-			}
-		}
-	}
-	if q, err := url.ParseQuery(string(body)); err == nil {
-		for k, vs := range q {
-			for _, v := range vs {
-				add(k, v)
-			}
-		}
-	}
-	return tokens, strings.Join(quoted, "\n")
 }
