@@ -9,10 +9,10 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/ms365auth/ms365auth/pkg/internal/tokenscan"
-
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
+
+	"github.com/ms365auth/ms365auth/pkg/internal/tokenscan"
 )
 
 // Fuzz targets for the parsers of what Entra (or anything posing as it)
