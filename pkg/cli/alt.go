@@ -38,7 +38,7 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, o.NoBrowser)
+	showLink(env, u, auth.URL, p.Name, o.NoBrowser)
 	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), o.Timeout)
 
 	res, err := waitForCallback(ctx, env, u, l, o.Timeout)

@@ -73,6 +73,9 @@ Try it without an account: ms365auth link --sandbox`,
 				if cmd.Flags().Changed("profile") && o.Profile != profile.SandboxName {
 					return fmt.Errorf("--sandbox always uses the profile %q", profile.SandboxName)
 				}
+				if o.Alt || o.Device {
+					return errors.New("the sandbox shows the primary method only: drop --alt and --device")
+				}
 				o.Profile = profile.SandboxName
 			} else if o.Profile == profile.SandboxName {
 				return fmt.Errorf("the profile %q is kept for --sandbox: choose another name", profile.SandboxName)
@@ -96,7 +99,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.ClientID, "client-id", "", "application (client) ID of the app registration (required the first time)")
 	f.StringVar(&o.Tenant, "tenant", "", `tenant: "common" (default), "organizations", "consumers", a tenant ID or domain`)
 	f.StringVar(&o.AuthorityHost, "authority-host", "", "authority host (env MS365AUTH_AUTHORITY_HOST; default "+entra.DefaultAuthorityHost+")")
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes or features, space or comma separated (e.g. calendar,mail-send or Calendars.Read); offline_access openid profile are always added")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes or features, space or comma separated (e.g. calendar,mail-send or Calendars.Read; default: the profile's, else User.Read); offline_access openid profile are always added")
 	f.StringVar(&o.RedirectURI, "redirect-uri", "", "redirect URI registered for the app (default "+entra.NativeClientRedirectURI+")")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
 	f.StringVar(&o.ReturnedURL, "returned-url", "", "finish a sign-in started with --print-link with the URL the browser landed on; - reads it from standard input, out of the process list")
@@ -138,9 +141,10 @@ func (o *linkOptions) chooseMethod(fallback string) error {
 
 // ui prints messages for the person on stderr, labelled in the sandbox.
 type ui struct {
-	w      io.Writer
-	prefix string
-	style  termio.Styler
+	w       io.Writer
+	prefix  string
+	style   termio.Styler
+	sandbox bool
 }
 
 func (u ui) say(format string, a ...any) {
@@ -156,9 +160,18 @@ func newUI(env *Env, sandbox bool) ui {
 		u.style = termio.NewStyler(f)
 	}
 	if sandbox {
-		u.prefix = "[sandbox] "
+		u.prefix, u.sandbox = "[sandbox] ", true
 	}
 	return u
+}
+
+// withoutPasting says how to sign in when pasting a URL cannot work: with
+// a device code, or in the sandbox, by letting it play the browser.
+func (u ui) withoutPasting(profileName string) string {
+	if u.sandbox {
+		return "run ms365auth link --sandbox on a terminal and press Enter on an empty line: the sandbox plays the browser"
+	}
+	return "sign in with a code instead: ms365auth link" + profileFlag(profileName) + " --device"
 }
 
 // settings merges flags, environment and the stored profile. Flags win,
@@ -363,13 +376,13 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, o.NoBrowser)
+	showLink(env, u, auth.URL, p.Name, o.NoBrowser)
 	raw, err := readReturnedURL(ctx, env, u, p.Name)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(raw) == "" {
-		return nil, fmt.Errorf("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md; or sign in with a code: ms365auth link%s --device", profileFlag(p.Name))
+		return nil, fmt.Errorf("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md; or %s", u.withoutPasting(p.Name))
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
 	return res, withHint(err, hintContext(p))
@@ -390,7 +403,7 @@ func hintContext(p *profile.Profile) entra.HintContext {
 	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
 }
 
-func showLink(env *Env, u ui, link string, noBrowser bool) {
+func showLink(env *Env, u ui, link, profileName string, noBrowser bool) {
 	u.say("Open this link in a browser, sign in and accept:")
 	fmt.Fprintln(env.Err, link) // alone on its line, unprefixed, for copying
 	if noBrowser {
@@ -398,7 +411,7 @@ func showLink(env *Env, u ui, link string, noBrowser bool) {
 	}
 	if err := env.Browser.Open(link); err != nil {
 		u.say("Could not open a browser (%v): open the link above on any device,", err)
-		u.say("or sign in with a code instead: ms365auth link --device")
+		u.say("or %s", u.withoutPasting(profileName))
 		return
 	}
 	u.say("Opened it in your browser.")
@@ -414,7 +427,7 @@ func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, 
 	}
 	line, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
 	if errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or sign in without pasting: ms365auth link%s --device", profileFlag(name))
+		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or %s", u.withoutPasting(name))
 	}
 	if err != nil {
 		return "", err

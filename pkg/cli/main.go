@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -42,7 +43,11 @@ func (e *SignInRequiredError) Error() string {
 }
 
 func notLinked(name string) *SignInRequiredError {
-	return &SignInRequiredError{Profile: name, Reason: "it is not linked", Run: "ms365auth link" + profileFlag(name) + " --client-id <application ID>"}
+	run := "ms365auth link" + profileFlag(name) + " --client-id <application ID>"
+	if name == profile.SandboxName {
+		run = "ms365auth link --sandbox"
+	}
+	return &SignInRequiredError{Profile: name, Reason: "it is not linked", Run: run}
 }
 
 // silentExit carries an exit code whose message was already printed.

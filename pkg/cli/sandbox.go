@@ -54,7 +54,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	showLink(env, u, auth.URL, o.NoBrowser)
+	showLink(env, u, auth.URL, profile.SandboxName, o.NoBrowser)
 	if isTerminal(env.In) {
 		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
 	}

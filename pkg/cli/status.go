@@ -244,7 +244,11 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		}
 		if !s.Linked {
 			row("state", "not linked")
-			row("fix", "ms365auth link"+profileFlag(s.Profile)+clientIDHint(s))
+			if s.Profile == profile.SandboxName {
+				row("fix", "ms365auth link --sandbox")
+			} else {
+				row("fix", "ms365auth link"+profileFlag(s.Profile)+clientIDHint(s))
+			}
 			continue
 		}
 		who := s.Account
