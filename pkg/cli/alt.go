@@ -22,23 +22,16 @@ const DefaultAltRedirectURI = "http://localhost/api/ms365auth"
 // early explains what has (not) arrived; Ctrl-C or the timeout cancel with
 // the listener closed and nothing stored.
 func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
-	state, err := flow.NewState()
-	if err != nil {
-		return nil, err
-	}
-	l, err := callback.Listen(callback.Config{
+	lb, err := client.StartLoopback(callback.Config{
 		RedirectURI: p.RedirectURI, Listen: p.Listen, TLSCert: p.TLSCert, TLSKey: p.TLSKey,
-		State: state, Hint: hintContext(p),
-	})
+		Hint: hintContext(p),
+	}, flow.Options{LoginHint: o.LoginHint})
 	if err != nil {
 		return nil, err
 	}
+	l := lb.Listener
 	defer l.Close()
-	auth, err := client.NewAuthorization(l.RedirectURI(), flow.Options{State: state, LoginHint: o.LoginHint})
-	if err != nil {
-		return nil, err
-	}
-	showLink(env, u, auth.URL, p.Name, o.NoBrowser)
+	showLink(env, u, lb.URL, p.Name, o.NoBrowser)
 	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), o.Timeout)
 
 	res, err := waitForCallback(ctx, env, u, l, o.Timeout)
@@ -49,7 +42,7 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 		return nil, err
 	}
 	u.say("The browser came back; redeeming the code.")
-	return auth.Redeem(ctx, res.Code)
+	return lb.Redeem(ctx, res.Code)
 }
 
 // waitForCallback waits for the listener's one callback, with a countdown,

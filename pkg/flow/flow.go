@@ -1,8 +1,8 @@
 // Package flow runs the OAuth 2.0 sign-in methods against Entra ID: the
-// authorization code grant with PKCE (redeemed from a pasted returned URL or
-// from a callback), device code, and refresh. It returns tokens; it never
-// stores them (the command decides what to keep, and when) and it never
-// talks to a terminal.
+// authorization code grant with PKCE and state (redeemed from a pasted
+// returned URL, or from a callback to a local listener), device code, and
+// refresh. It returns tokens; it never stores them (the command decides
+// what to keep, and when) and it never talks to a terminal.
 package flow
 
 import (
@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 )
 
@@ -254,4 +255,34 @@ func (c Client) Resume(redirectURI, state, verifier string) *Authorization {
 		State:       state,
 		verifier:    verifier,
 	}
+}
+
+// Loopback is an authorization whose redirect URI is served by a local
+// callback listener (the seed's alternate method).
+type Loopback struct {
+	*Authorization
+	Listener *callback.Listener
+}
+
+// StartLoopback binds the callback listener described by cfg and prepares
+// the authorization for the redirect URI it actually serves (a loopback
+// URI without a port gets the port just bound). The listener checks the
+// authorization's fresh state; cfg.State is set here. The caller closes
+// the listener.
+func (c Client) StartLoopback(cfg callback.Config, o Options) (*Loopback, error) {
+	state, err := NewState()
+	if err != nil {
+		return nil, err
+	}
+	cfg.State, o.State = state, state
+	l, err := callback.Listen(cfg)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := c.NewAuthorization(l.RedirectURI(), o)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return &Loopback{Authorization: auth, Listener: l}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 )
@@ -118,5 +119,34 @@ func TestDeviceCode(t *testing.T) {
 	res, err := c.PollDevice(context.Background(), da)
 	if err != nil || res.Token.AccessToken == "" {
 		t.Fatalf("device: %v", err)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	srv, c := newClient(t)
+	const clientID, redirect = "f10e0000-0000-4000-8000-000000000001", "http://localhost/api/flowtest"
+	srv.AddApp(entratest.App{ClientID: clientID, MultiTenant: true,
+		Redirects: []entratest.Redirect{{URI: redirect, Platform: entratest.MobileDesktop}}})
+	c.ClientID = clientID
+	lb, err := c.StartLoopback(callback.Config{RedirectURI: redirect}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Listener.Close()
+	if !strings.HasPrefix(lb.RedirectURI, "http://localhost:") || !strings.HasSuffix(lb.RedirectURI, "/api/flowtest") {
+		t.Fatalf("redirect URI %q lacks the bound port", lb.RedirectURI)
+	}
+	resp, err := srv.FollowSignIn(context.Background(), lb.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, err := lb.Listener.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := lb.Redeem(context.Background(), cb.Code)
+	if err != nil || res.Token.AccessToken == "" {
+		t.Fatalf("redeem: %v", err)
 	}
 }
