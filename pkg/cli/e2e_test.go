@@ -66,6 +66,7 @@ func newBenchHarness(b *testing.B) *harness {
 
 func newTBHarness(t testing.TB, redirects ...entratest.Redirect) *harness {
 	t.Helper()
+	keyringtest.Require(t) // skips where no Secret Service can run, outside CI
 	srv := entratest.NewServer()
 	t.Cleanup(srv.Close)
 	if len(redirects) == 0 {
