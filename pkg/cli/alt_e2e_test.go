@@ -17,13 +17,20 @@ import (
 )
 
 // session runs the binary and calls onLine for each line it prints on
-// stderr, from a separate goroutine-free loop, until the process ends.
+// stderr, until the process ends.
 func (h *harness) session(onLine func(line string, stdin io.WriteCloser), args ...string) result {
+	h.t.Helper()
+	return h.sessionWith(h.env, func(line string, stdin io.WriteCloser, _ *exec.Cmd) { onLine(line, stdin) }, args...)
+}
+
+// sessionWith is session with its own environment, and the running command
+// at hand for onLine (its pid, say).
+func (h *harness) sessionWith(env []string, onLine func(line string, stdin io.WriteCloser, cmd *exec.Cmd), args ...string) result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = h.env
+	cmd.Env = env
 	stdin, _ := cmd.StdinPipe()
 	stderr, _ := cmd.StderrPipe()
 	var out, errb bytes.Buffer
@@ -34,16 +41,10 @@ func (h *harness) session(onLine func(line string, stdin io.WriteCloser), args .
 	sc := bufio.NewScanner(io.TeeReader(stderr, &errb))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		onLine(sc.Text(), stdin)
+		onLine(sc.Text(), stdin, cmd)
 	}
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		h.t.Fatalf("%v: %v\n%s", args, err, errb.String())
-	}
-	return result{code, out.String(), errb.String()}
+	io.Copy(io.Discard, stderr)
+	return result{h.exitCode(args, cmd.Wait(), errb.String()), out.String(), errb.String()}
 }
 
 func isSignInLink(line string) bool {

@@ -5,10 +5,10 @@ package cli_test
 // Service (gnome-keyring on a private D-Bus session).
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -110,14 +110,21 @@ func (h *harness) run(stdin string, args ...string) result {
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		h.t.Fatalf("running %v: %v", args, err)
+	return result{h.exitCode(args, cmd.Run(), errb.String()), out.String(), errb.String()}
+}
+
+// exitCode is the exit status of a finished run; any other failure to run
+// ends the test.
+func (h *harness) exitCode(args []string, err error, stderr string) int {
+	h.t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
 	}
-	return result{code, out.String(), errb.String()}
+	if err != nil {
+		h.t.Fatalf("running %v: %v\n%s", args, err, stderr)
+	}
+	return 0
 }
 
 // link runs "ms365auth link ..." as a person would: it reads the sign-in
@@ -125,47 +132,18 @@ func (h *harness) run(stdin string, args ...string) result {
 // writes what respond returns on stdin.
 func (h *harness) link(respond func(link string) string, args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"link", "--no-browser"}, args...)...)
-	cmd.Env = h.env
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	sc := bufio.NewScanner(io.TeeReader(stderr, &errb))
-	sc.Buffer(nil, 1<<20)
 	answered := false
-	for sc.Scan() {
-		line := sc.Text()
-		if !answered && strings.Contains(line, "/oauth2/v2.0/authorize?") && strings.HasPrefix(line, "http") {
+	r := h.session(func(line string, stdin io.WriteCloser) {
+		if !answered && isSignInLink(line) {
 			answered = true
 			io.WriteString(stdin, respond(line)+"\n")
 			stdin.Close()
 		}
-	}
-	io.Copy(io.Discard, stderr)
-	err = cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		h.t.Fatalf("link: %v\n%s", err, errb.String())
-	}
+	}, append([]string{"link", "--no-browser"}, args...)...)
 	if !answered {
-		h.t.Fatalf("link never printed a sign-in link:\n%s", errb.String())
+		h.t.Fatalf("link never printed a sign-in link:\n%s", r.stderr)
 	}
-	return result{code, out.String(), errb.String()}
+	return r
 }
 
 // signIn is the browser: follow the link, sign in, return the address bar.

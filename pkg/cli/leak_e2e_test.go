@@ -1,9 +1,7 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"io/fs"
 	"net/url"
@@ -91,43 +89,23 @@ func (e evidence) addTree(t *testing.T, dir string) {
 // user of the machine could read it.
 func (h *harness) linkWatched(ev evidence, where string, extraEnv []string, respond func(string) string, args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"link"}, args...)...)
-	cmd.Env = append(append([]string{}, h.env...), extraEnv...)
-	stdin, _ := cmd.StdinPipe()
-	stderr, _ := cmd.StderrPipe()
-	var out, errb bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	sc := bufio.NewScanner(io.TeeReader(stderr, &errb))
-	sc.Buffer(nil, 1<<20)
 	answered := false
-	for sc.Scan() {
-		if line := sc.Text(); !answered && isSignInLink(line) {
-			answered = true
-			cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
-			if err != nil {
-				h.t.Errorf("reading the command line of link: %v", err)
-			}
-			ev[where+" (/proc/pid/cmdline)"] = string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-			io.WriteString(stdin, respond(line)+"\n")
-			stdin.Close()
+	r := h.sessionWith(append(append([]string{}, h.env...), extraEnv...), func(line string, stdin io.WriteCloser, cmd *exec.Cmd) {
+		if answered || !isSignInLink(line) {
+			return
 		}
-	}
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		h.t.Fatalf("link: %v\n%s", err, errb.String())
-	}
+		answered = true
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
+		if err != nil {
+			h.t.Errorf("reading the command line of link: %v", err)
+		}
+		ev[where+" (/proc/pid/cmdline)"] = string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+		io.WriteString(stdin, respond(line)+"\n")
+		stdin.Close()
+	}, append([]string{"link"}, args...)...)
 	if !answered {
-		h.t.Fatalf("link never printed a sign-in link:\n%s", errb.String())
+		h.t.Fatalf("link never printed a sign-in link:\n%s", r.stderr)
 	}
-	r := result{code, out.String(), errb.String()}
 	ev.add(where, r)
 	return r
 }

@@ -45,9 +45,7 @@ type deviceCodeResponse struct {
 // tenant, the app and the scopes; whether the app may run the flow without a
 // secret is only checked when polling, as Entra does.
 func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, seg string) {
-	if r.Method != http.MethodPost {
-		s.writeJSONError(w, r, &aadError{status: 400, err: "invalid_request", code: 900561,
-			msg: fmt.Sprintf("The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method)}, 0)
+	if !s.requirePOST(w, r) {
 		return
 	}
 	form := url.Values{}

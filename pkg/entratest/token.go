@@ -74,11 +74,20 @@ type tokenResponse struct {
 	ClientInfo   string `json:"client_info,omitempty"`
 }
 
+// requirePOST answers anything but POST as Entra's token and device code
+// endpoints do (AADSTS900561), and reports whether the request may go on.
+func (s *Server) requirePOST(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	s.writeJSONError(w, r, &aadError{status: 400, err: "invalid_request", code: 900561,
+		msg: fmt.Sprintf("The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method)}, 0)
+	return false
+}
+
 // serveToken is POST /{tenant}/oauth2/v2.0/token.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, seg string) {
-	if r.Method != http.MethodPost {
-		s.writeJSONError(w, r, &aadError{status: 400, err: "invalid_request", code: 900561,
-			msg: fmt.Sprintf("The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method)}, 0)
+	if !s.requirePOST(w, r) {
 		return
 	}
 	s.mu.Lock()
