@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ Try it without an account: ms365auth link --sandbox`,
 				}
 				if o.Alt || o.Device {
 					return errors.New("the sandbox shows the primary method only: drop --alt and --device")
+				}
+				if o.PrintLink || o.ReturnedURL != "" {
+					return errors.New("the sandbox's stand-in for Entra ID ends with its run, so a sign-in cannot be split over two: drop --print-link and --returned-url")
 				}
 				o.Profile = profile.SandboxName
 			} else if o.Profile == profile.SandboxName {
@@ -376,7 +380,7 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, p.Name, o.NoBrowser)
+	showLink(env, u, auth.URL, false, o.NoBrowser, "open the link above on any device, or "+u.withoutPasting(p.Name))
 	raw, err := readReturnedURL(ctx, env, u, p.Name)
 	if err != nil {
 		return nil, err
@@ -403,18 +407,36 @@ func hintContext(p *profile.Profile) entra.HintContext {
 	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
 }
 
-func showLink(env *Env, u ui, link, profileName string, noBrowser bool) {
-	u.say("Open this link in a browser, sign in and accept:")
+// showLink prints the sign-in link and opens it in a browser. thisMachine
+// says the link works only in a browser on this machine (a loopback
+// redirect: the listener, the sandbox's stand-in). When no browser opens,
+// ifNoBrowser says what to do instead. It reports whether one opened.
+func showLink(env *Env, u ui, link string, thisMachine, noBrowser bool, ifNoBrowser string) bool {
+	where := ""
+	if thisMachine {
+		where = " on this machine"
+	}
+	u.say("Open this link in a browser%s, sign in and accept:", where)
 	fmt.Fprintln(env.Err, link) // alone on its line, unprefixed, for copying
 	if noBrowser {
-		return
+		return false
 	}
 	if err := env.Browser.Open(link); err != nil {
-		u.say("Could not open a browser (%v): open the link above on any device,", err)
-		u.say("or %s", u.withoutPasting(profileName))
-		return
+		u.say("Could not open a browser%s: %s.", browserFailure(err), ifNoBrowser)
+		return false
 	}
 	u.say("Opened it in your browser.")
+	return true
+}
+
+// browserFailure says why no browser opened, when the reason means
+// something to a person: an opener's exit status ("exit status 3") does not.
+func browserFailure(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 // readReturnedURL reads the URL from a terminal (without the kernel's line

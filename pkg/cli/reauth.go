@@ -36,7 +36,8 @@ func newReauthCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reauth",
 		Short: "Renew a linked profile, signing in again only when needed",
-		Long: `Renew a linked profile (the seed's "Reconfigure").
+		Long: `Renew a linked profile: refresh its tokens, or sign in again when Entra wants a
+person or the profile should get other scopes (--scopes).
 
 With the same scopes and a working refresh token it refreshes silently: a
 cron job running "reauth --non-interactive" keeps the refresh token from
@@ -111,7 +112,16 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	}
 
 	if o.NonInteractive || !isTerminal(env.In) {
-		return needPerson(ctx, env, &p, why, o.NotifyCmd)
+		// The command to run must do what this one was asked: a plain
+		// reauth would refresh silently and never add the scopes.
+		run := "ms365auth reauth" + profileFlag(p.Name)
+		if !slices.Equal(p.Scopes, old.Scopes) {
+			run += scopesFlag(o.Scopes)
+		}
+		if o.Force {
+			run += " --force"
+		}
+		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, why)
 	secret := ""
@@ -140,8 +150,8 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCmd string) error {
-	sr := &SignInRequiredError{Profile: p.Name, Reason: why}
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd string) error {
+	why := sr.Reason
 	if notifyCmd == "" {
 		return sr
 	}
@@ -153,7 +163,7 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCm
 			}
 		}
 	}
-	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: ms365auth reauth%s", p.Name, why, profileFlag(p.Name))
+	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Run)
 	if link != "" {
 		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link, then run: ms365auth link%s --returned-url 'URL'", p.Name, why, profileFlag(p.Name))
 	}
@@ -167,4 +177,9 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCm
 		fmt.Fprintf(env.Err, "warning: --notify-cmd failed: %v\n", strings.TrimSpace(err.Error()))
 	}
 	return sr
+}
+
+// scopesFlag writes scopes as a --scopes flag for a command to run.
+func scopesFlag(scopes []string) string {
+	return " --scopes '" + strings.Join(scopes, ",") + "'"
 }

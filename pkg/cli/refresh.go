@@ -157,7 +157,7 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	if scopes != nil && ee.Code != 50173 && ee.Code != 700082 && ee.Code != 70008 {
 		wanted := append(resourceScopes(r.p.Scopes), scopes...)
 		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
-			Run: "ms365auth reauth" + profileFlag(r.p.Name) + " --scopes '" + strings.Join(wanted, ",") + "'"}
+			Run: "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)}
 	}
 	rec.NeedsReauth = true
 	rec.ReauthReason = ee.Error()

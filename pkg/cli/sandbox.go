@@ -54,8 +54,15 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	showLink(env, u, auth.URL, profile.SandboxName, o.NoBrowser)
-	if isTerminal(env.In) {
+	// The stand-in listens on loopback: only a browser on this machine
+	// reaches it. At a terminal, Enter lets the sandbox play the browser.
+	atTerminal := isTerminal(env.In)
+	ifNoBrowser := "open the link above in a browser on this machine, or " + u.withoutPasting(profile.SandboxName)
+	if atTerminal {
+		ifNoBrowser = "press Enter on an empty line and the sandbox plays the browser"
+	}
+	opened := showLink(env, u, auth.URL, true, o.NoBrowser, ifNoBrowser)
+	if atTerminal && (opened || o.NoBrowser) {
 		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
 	}
 	raw, err := readReturnedURL(ctx, env, u, profile.SandboxName)
@@ -66,8 +73,9 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		if raw, err = srv.Authorize(ctx, auth.URL); err != nil {
 			return fmt.Errorf("the sandbox could not sign in: %w", err)
 		}
-		u.say("The browser would now show a blank page at:")
-		fmt.Fprintln(env.Err, raw)
+		// The whole URL (over 1,000 characters) would push everything
+		// else off an 80-column screen; its shape is what teaches.
+		u.say("The browser would now show a blank page at %s", abbreviateURL(raw))
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
 	if err != nil {
@@ -78,4 +86,14 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	u.say("Now try: ms365auth status --profile sandbox")
 	return nil
+}
+
+// abbreviateURL shortens a long URL to its start and its length, keeping
+// the query's first parameter name in view.
+func abbreviateURL(raw string) string {
+	const keep = 60
+	if len(raw) <= keep {
+		return raw
+	}
+	return fmt.Sprintf("%s… (%d characters)", raw[:keep], len(raw))
 }

@@ -1,0 +1,150 @@
+package cli_test
+
+// A newcomer's walkthrough: the messages along the way must point to the
+// step that works where the person is.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/creack/pty"
+
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+)
+
+// withFailingOpener puts an xdg-open first on PATH that fails as the real
+// one does on a machine without a browser (exit status 3), and unsets
+// BROWSER, so that the CLI's real opening path meets it.
+func (h *harness) withFailingOpener(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	script := "#!/bin/sh\n# Stands in for xdg-open with no browser to open.\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.env = append(h.env, "BROWSER=", "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// TestNoBrowserAdviceFitsTheMethod: when no browser opens, the advice says
+// where the link can be opened: any device for the primary method, this
+// machine for the loopback listener and the sandbox; never the opener's
+// exit status.
+func TestNoBrowserAdviceFitsTheMethod(t *testing.T) {
+	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h.withFailingOpener(t)
+	cases := []struct {
+		name, stdin string
+		args        []string
+		want        []string
+		wantNot     []string
+	}{
+		{"primary", "", []string{"link", "--client-id", testClientID},
+			[]string{"Could not open a browser: open the link above on any device, or sign in with a code instead: ms365auth link --device."},
+			[]string{"on this machine"}},
+		{"alt", "", []string{"link", "--alt", "--client-id", testClientID, "--timeout", "300ms"},
+			[]string{"Open this link in a browser on this machine,", "Could not open a browser: open the link above in a browser on this machine, or"},
+			[]string{"any device"}},
+		{"sandbox without a terminal", "\n", []string{"link", "--sandbox"},
+			[]string{"Open this link in a browser on this machine,", "Could not open a browser: open the link above in a browser on this machine, or run ms365auth link --sandbox on a terminal"},
+			[]string{"any device"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.run(c.stdin, c.args...)
+			for _, want := range c.want {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, not := range append(c.wantNot, "exit status") {
+				if strings.Contains(r.stderr, not) {
+					t.Errorf("stderr has %q:\n%s", not, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestSandboxOnASmallTerminal runs the sandbox as a newcomer would, on an
+// 80×24 terminal with no browser: one line says what to do there (press
+// Enter), and besides the sign-in link, which stays whole for copying,
+// everything fits on the screen: the returned URL is abbreviated.
+func TestSandboxOnASmallTerminal(t *testing.T) {
+	h := newHarness(t)
+	h.withFailingOpener(t)
+	term := h.onTerminal(t, "link", "--sandbox")
+	if err := pty.Setsize(term.tty, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("paste it here and press Enter:")
+	term.typeLine("")
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, term.transcript())
+	}
+	out := term.transcript()
+	if n := strings.Count(out, "empty line"); n != 1 {
+		t.Errorf("the advice to press Enter on an empty line is given %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "Could not open a browser: press Enter on an empty line and the sandbox plays the browser.") {
+		t.Errorf("no short advice where no browser opened:\n%s", out)
+	}
+	// Rows on an 80-column screen, the terminal wrapping long lines.
+	link, rows := term.linkLine(), 0
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line != link {
+			rows += max(1, (len([]rune(line))+79)/80)
+		}
+	}
+	if rows > 24 {
+		t.Errorf("the sandbox's messages take %d rows of an 80×24 screen:\n%s", rows, out)
+	}
+	if !strings.Contains(out, "Linked adele") {
+		t.Errorf("not linked:\n%s", out)
+	}
+}
+
+// TestReauthNewScopesUnattended: an unattended reauth that must add scopes
+// advises the command that adds them, not a plain reauth (which would
+// refresh silently and add nothing).
+func TestReauthNewScopesUnattended(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID, "--profile", "work"); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	r := h.run("", "reauth", "--profile", "work", "--scopes", "mail-send", "--non-interactive")
+	if r.code != 3 || !strings.Contains(r.stderr, "run: ms365auth reauth --profile work --scopes 'mail-send'") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestLogoutOfAProfileNeverLinked: a typo in the profile name must not
+// claim success while the real tokens stay.
+func TestLogoutOfAProfileNeverLinked(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("", "logout", "--profile", "nosuch")
+	if r.code != 1 || !strings.Contains(r.stderr, `profile "nosuch": nothing is linked`) || strings.Contains(r.stderr, "Logged out") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestLogoutWithoutAKeyring: the keyring's trouble is told once, with the
+// fixes that reach the tokens in it (keeping new ones in files does not).
+func TestLogoutWithoutAKeyring(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-such-bus"))
+	r := h.run("", "logout")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	if n := strings.Count(r.stderr, "the OS keyring is unavailable"); n != 1 {
+		t.Errorf("the keyring's trouble is told %d times:\n%s", n, r.stderr)
+	}
+	if strings.Contains(r.stderr, "--store file") {
+		t.Errorf("logout suggests keeping tokens in files:\n%s", r.stderr)
+	}
+}
