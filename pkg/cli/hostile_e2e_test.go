@@ -109,3 +109,21 @@ func TestBadAuthoritySettingIsReportedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenRefusesARefreshedTokenAlreadyExpired: a refresh answer whose
+// token has no lifetime left is not printed as a fresh token; the rotated
+// refresh token is kept all the same.
+func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
+	h := linked(t, time.Hour)
+	before := loadRecord(t, "default")
+	for _, lifetime := range []time.Duration{0, -time.Minute} {
+		h.srv.SetAccessTokenLifetime(lifetime)
+		r := h.run("", "token", "--margin", "2h")
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "expired") {
+			t.Errorf("lifetime %v: exit %d, %d bytes on stdout, stderr %q", lifetime, r.code, len(r.stdout), r.stderr)
+		}
+	}
+	if after := loadRecord(t, "default"); after.RefreshToken == before.RefreshToken || after.NeedsReauth {
+		t.Errorf("the rotated refresh token was not kept, or the profile was marked")
+	}
+}
