@@ -21,6 +21,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // elsewhere is a server a redirect points to; it counts what reaches it.
@@ -219,5 +220,39 @@ func TestStoreMoveReadsSettingsUnderTheLock(t *testing.T) {
 	json.Unmarshal(data, &cfg)
 	if p := cfg.Profiles["default"]; p.Store != "file" || len(p.Scopes) == 0 || p.Scopes[0] != "Mail.Read" {
 		t.Errorf("settings after the move: %+v, want the re-link's scopes and the file store", p)
+	}
+}
+
+// TestOpenStoreFilesAreReportedAndMadePrivate: a record restored with cp
+// (mode 0644) is reported by doctor, and made private again, with a
+// warning, by the next command that reads it.
+func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
+	h := newHarness(t)
+	h.withoutBus(t)
+	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"=", store.EnvPassphraseFile+"=")
+	f := h.fileStore(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	record := filepath.Join(f.Dir, "default.record")
+	if err := os.Chmod(record, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, c, _ := h.doctor()
+	if p := c["store.permissions"]; p.Status != "warn" || !strings.Contains(p.Summary, record) {
+		t.Errorf("doctor: %+v", p)
+	}
+	if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o644 {
+		t.Errorf("doctor changed the mode to %04o", fi.Mode().Perm())
+	}
+	for _, args := range [][]string{{"status"}, {"token"}} {
+		os.Chmod(record, 0o644)
+		r := h.run("", args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "warning: "+record+" was open to other users") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%v left mode %04o", args, fi.Mode().Perm())
+		}
 	}
 }
