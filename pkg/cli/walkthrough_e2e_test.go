@@ -148,3 +148,86 @@ func TestLogoutWithoutAKeyring(t *testing.T) {
 		t.Errorf("logout suggests keeping tokens in files:\n%s", r.stderr)
 	}
 }
+
+// TestLinkAsksAgainAfterABadPaste: on a terminal, a paste that another
+// paste can fix is explained and asked for again, so the person need not
+// sign in again; the third bad paste ends with the command to start over.
+func TestLinkAsksAgainAfterABadPaste(t *testing.T) {
+	h := newHarness(t)
+	t.Run("fixed on the third try", func(t *testing.T) {
+		term := h.onTerminal(t, "link", "--no-browser", "--client-id", testClientID)
+		term.waitFor("paste it here and press Enter:")
+		term.typeLine("hello")
+		term.waitFor("Paste the URL again (try 2 of 3")
+		term.typeLine(term.linkLine())
+		term.waitFor("Paste the URL again (try 3 of 3")
+		term.typeLine(h.signIn(term.linkLine()))
+		if code := term.wait(); code != 0 {
+			t.Fatalf("exit %d:\n%s", code, term.transcript())
+		}
+		out := term.transcript()
+		for _, want := range []string{"that is not a URL", "the sign-in link itself", "Linked adele"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("no %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("given up", func(t *testing.T) {
+		term := h.onTerminal(t, "link", "--no-browser", "--client-id", testClientID, "--profile", "work")
+		term.waitFor("paste it here and press Enter:")
+		term.typeLine("hello")
+		term.waitFor("try 2 of 3")
+		term.typeLine("https://login.microsoftonline.com/common/oauth2/nativeclient?code=x&state=y")
+		term.waitFor("try 3 of 3")
+		term.typeLine("hello again")
+		if code := term.wait(); code != 1 {
+			t.Fatalf("exit %d:\n%s", code, term.transcript())
+		}
+		want := "start the sign-in again with: ms365auth link --no-browser --client-id " + testClientID + " --profile work"
+		if !strings.Contains(term.transcript(), want) {
+			t.Errorf("no %q:\n%s", want, term.transcript())
+		}
+	})
+}
+
+// TestRelinkAsksFirstOnATerminal: linking a profile that is linked asks
+// before replacing it; "no" keeps the tokens. --force, or a script (no
+// terminal), goes on without asking.
+func TestRelinkAsksFirstOnATerminal(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("first link: %s", r.stderr)
+	}
+	before := loadRecord(t, "default")
+
+	term := h.onTerminal(t, "link", "--no-browser")
+	term.waitFor(`Profile "default" is already linked to adele`)
+	term.waitFor("[y/N] ")
+	term.typeLine("n")
+	if code := term.wait(); code != 0 || !strings.Contains(term.transcript(), "Nothing was changed") {
+		t.Fatalf("declined: exit %d:\n%s", code, term.transcript())
+	}
+	if after := loadRecord(t, "default"); after.RefreshToken != before.RefreshToken {
+		t.Errorf("declining replaced the tokens")
+	}
+
+	term = h.onTerminal(t, "link", "--no-browser")
+	term.waitFor("[y/N] ")
+	term.typeLine("y")
+	term.waitFor("paste it here and press Enter:")
+	term.typeLine(h.signIn(term.linkLine()))
+	if code := term.wait(); code != 0 || !strings.Contains(term.transcript(), "Linked adele") {
+		t.Fatalf("accepted: exit %d:\n%s", code, term.transcript())
+	}
+
+	term = h.onTerminal(t, "link", "--no-browser", "--force")
+	term.waitFor("paste it here and press Enter:")
+	term.typeLine(h.signIn(term.linkLine()))
+	if code := term.wait(); code != 0 || strings.Contains(term.transcript(), "[y/N]") {
+		t.Fatalf("--force: exit %d:\n%s", code, term.transcript())
+	}
+
+	if r := h.link(h.signIn); r.code != 0 || strings.Contains(r.stderr, "[y/N]") {
+		t.Errorf("without a terminal: exit %d:\n%s", r.code, r.stderr)
+	}
+}
