@@ -456,7 +456,14 @@ func (d *doctor) checkAuthority(ctx context.Context, auth entra.Authority) bool 
 		d.add(check{ID: "authority", Title: "authority host", Status: checkFail, Summary: oneLine(err.Error())})
 		return false
 	}
-	resp, err := d.doctorHTTP(auth, "").Do(req)
+	client := d.doctorHTTP(auth, "")
+	client.CheckRedirect = flow.RefuseRedirects // the tenant's own answer, or none
+	resp, err := client.Do(req)
+	var redirect *flow.RedirectError
+	if errors.As(err, &redirect) {
+		d.add(check{ID: "authority", Title: "authority host", Status: checkFail, Summary: oneLine(redirect.Error())})
+		return false
+	}
 	if err != nil {
 		d.add(check{ID: "authority", Title: "authority host", Status: checkFail,
 			Summary: fmt.Sprintf("%s did not answer: %s", auth.Host, oneLine(err.Error())),

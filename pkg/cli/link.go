@@ -666,6 +666,11 @@ func loadProfile(name string) (*profile.Profile, error) {
 	if p == nil {
 		return nil, notLinked(name)
 	}
+	// A hand-edited authority would otherwise fail every request as if the
+	// network were down.
+	if _, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant); err != nil {
+		return nil, fmt.Errorf("profile %q in %s has a bad setting (correct it there, or link again): %w", name, cfg.Path(), err)
+	}
 	return p, nil
 }
 

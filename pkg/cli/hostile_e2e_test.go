@@ -1,0 +1,111 @@
+package cli_test
+
+// Hostile and broken answers and settings (issue 16): each must end in a
+// clear message, with the stored tokens intact and no secret sent astray.
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+)
+
+// elsewhere is a server a redirect points to; it counts what reaches it.
+func elsewhere(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func TestTokenEndpointRedirectIsRefused(t *testing.T) {
+	h := linked(t, time.Hour)
+	before := loadRecord(t, "default")
+	evil, hits := elsewhere(t)
+	h.srv.Misbehave(100, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
+	r := h.run("", "token", "--margin", "2h")
+	if hits.Load() != 0 {
+		t.Fatalf("the refresh followed the redirect (%d requests)", hits.Load())
+	}
+	if r.code != 1 || !strings.Contains(r.stderr, h.srv.URL+"/common/oauth2/v2.0/token") || !strings.Contains(r.stderr, "redirect") ||
+		strings.Contains(r.stderr, "temporary failure") {
+		t.Errorf("exit %d, stderr %q: want exit 1 naming the token endpoint and the redirect", r.code, r.stderr)
+	}
+	if after := loadRecord(t, "default"); after.RefreshToken != before.RefreshToken || after.NeedsReauth {
+		t.Errorf("a refused redirect changed the stored record")
+	}
+}
+
+// TestDoctorDiscoveryRedirectIsRefused: even a redirect on the same host
+// is not followed; the doctor says where it pointed.
+func TestDoctorDiscoveryRedirectIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.srv.Misbehave(1, entratest.Misbehaviour{RedirectTo: h.srv.URL + "/organizations/v2.0/.well-known/openid-configuration"})
+	_, c, _ := h.doctor("--client-id", testClientID)
+	if a := c["authority"]; a.Status != "fail" || !strings.Contains(a.Summary, "redirect") {
+		t.Errorf("authority check: %+v", a)
+	}
+}
+
+// TestTokenServesAValidTokenThroughCutAnswers: a connection dropped
+// mid-answer is a temporary failure, like a 503. (A stalled answer is the
+// same error; pkg/flow's TestCutAnswersAreNetworkErrors covers both.)
+func TestTokenServesAValidTokenThroughCutAnswers(t *testing.T) {
+	h := linked(t, time.Hour)
+	current := loadRecord(t, "default").AccessToken
+	h.srv.Misbehave(100, entratest.Misbehaviour{Truncate: true})
+	r := h.run("", "token", "--margin", "2h")
+	if r.code != 0 || r.stdout != current+"\n" || !strings.Contains(r.stderr, "warning:") {
+		t.Errorf("exit %d, same token %t, stderr %q", r.code, r.stdout == current+"\n", r.stderr)
+	}
+}
+
+// setProfile changes settings of the default profile in config.json.
+func (h *harness) setProfile(change map[string]any) {
+	h.t.Helper()
+	path := filepath.Join(h.cfg, "ms365auth", "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var cfg map[string]map[string]map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		h.t.Fatal(err)
+	}
+	for k, v := range change {
+		cfg["profiles"]["default"][k] = v
+	}
+	if data, err = json.Marshal(cfg); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestBadAuthoritySettingIsReportedAtOnce(t *testing.T) {
+	h := linked(t, time.Hour)
+	for _, bad := range []map[string]any{{"authority_host": "login microsoft com"}, {"authority_host": "", "tenant": "no such tenant!"}} {
+		h.setProfile(bad)
+		before := h.srv.Stats().TokenRequests
+		r := h.run("", "token", "--margin", "2h")
+		if r.code != 1 || strings.Contains(r.stderr, "temporary") || !strings.Contains(r.stderr, "config.json") ||
+			!strings.Contains(r.stderr, "invalid") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+			t.Errorf("%v: exit %d, stderr %q: want exit 1 naming the bad setting and the file", bad, r.code, r.stderr)
+		}
+		if n := h.srv.Stats().TokenRequests - before; n != 0 {
+			t.Errorf("%v: %d token requests", bad, n)
+		}
+	}
+}
