@@ -26,6 +26,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -129,7 +130,12 @@ type doctor struct {
 	checks []check
 }
 
-func (d *doctor) add(c check) { d.checks = append(d.checks, c) }
+// add records a finding. Summaries quote what servers answered, so they
+// are cleaned of anything that could act on a terminal.
+func (d *doctor) add(c check) {
+	c.Summary = servertext.Clean(c.Summary)
+	d.checks = append(d.checks, c)
+}
 
 func (d *doctor) failed() bool {
 	for _, c := range d.checks {

@@ -109,3 +109,53 @@ func TestBadAuthoritySettingIsReportedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenRefusesARefreshedTokenAlreadyExpired: a refresh answer whose
+// token has no lifetime left is not printed as a fresh token; the rotated
+// refresh token is kept all the same.
+func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
+	h := linked(t, time.Hour)
+	before := loadRecord(t, "default")
+	for _, lifetime := range []time.Duration{0, -time.Minute} {
+		h.srv.SetAccessTokenLifetime(lifetime)
+		r := h.run("", "token", "--margin", "2h")
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "expired") {
+			t.Errorf("lifetime %v: exit %d, %d bytes on stdout, stderr %q", lifetime, r.code, len(r.stdout), r.stderr)
+		}
+	}
+	if after := loadRecord(t, "default"); after.RefreshToken == before.RefreshToken || after.NeedsReauth {
+		t.Errorf("the rotated refresh token was not kept, or the profile was marked")
+	}
+}
+
+// TestServerEchoingTheRequestLeaksNothing: an error that quotes the request
+// body must not bring the refresh token into the output.
+func TestServerEchoingTheRequestLeaksNothing(t *testing.T) {
+	h := linked(t, time.Hour)
+	rec := loadRecord(t, "default")
+	h.srv.Misbehave(100, entratest.Misbehaviour{EchoForm: true})
+	r := h.run("", "token", "--margin", "2h")
+	if r.code != 1 || !strings.Contains(r.stderr, "AADSTS900144") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	assertNoTokens(t, rec, r.all())
+}
+
+// TestServerTextCannotDriveTheTerminal: ID token claims reach link's and
+// status's output without escape sequences or bidi overrides.
+func TestServerTextCannotDriveTheTerminal(t *testing.T) {
+	h := newHarness(t)
+	const user = "mallory@contoso.example"
+	h.srv.AddUser(entratest.User{Username: user, Name: "Mallory\x1b]0;pwned\x07\x1b[2J\u202etxt.exe\u009b31m", Password: "pw"})
+	h.srv.SignInAs(user)
+	r := h.link(h.signIn, "--client-id", testClientID)
+	if r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	status := h.run("", "status")
+	for name, out := range map[string]string{"link": r.stderr, "status": status.all()} {
+		if !strings.Contains(out, "Mallory") || strings.ContainsAny(out, "\x1b\x07\u202e\u009b") {
+			t.Errorf("%s output carries control characters: %q", name, out)
+		}
+	}
+}

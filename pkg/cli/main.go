@@ -16,6 +16,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -148,7 +149,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
 		return ExitError
 	}
-	fmt.Fprintln(env.Err, "error: "+strings.TrimSpace(err.Error()))
+	// The last line of defence for server text that reached an error
+	// unchecked (the sources clean their own): no control characters, no
+	// token-like strings.
+	fmt.Fprintln(env.Err, "error: "+servertext.Redact(servertext.Lines(strings.TrimSpace(err.Error()))))
 	return exitCode(err)
 }
 

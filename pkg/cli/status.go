@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -163,7 +164,8 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		return s
 	}
 	s.Linked = true
-	s.Account, s.Name, s.TenantID = rec.Account, rec.Name, rec.TenantID
+	// Cleaned again: a record stored by an older version may hold raw claims.
+	s.Account, s.Name, s.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
 	if rec.Scopes != nil {
 		s.Scopes = rec.Scopes
 	}
@@ -177,7 +179,7 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	}
 	switch {
 	case rec.NeedsReauth:
-		s.State, s.Reason = StateNeedsReauth, rec.ReauthReason
+		s.State, s.Reason = StateNeedsReauth, servertext.Safe(rec.ReauthReason)
 	case now.Before(rec.Expiry):
 		s.State = StateValid
 	case s.RefreshToken:

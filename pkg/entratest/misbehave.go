@@ -19,6 +19,9 @@ type Misbehaviour struct {
 	// StallBody sends the headers and half of the body, then waits until
 	// the client gives up.
 	StallBody bool
+	// EchoForm answers 400 invalid_request with the request's form, secrets
+	// and all, in error_description, as a careless server or proxy might.
+	EchoForm bool
 }
 
 // Misbehave makes the next n answers of the token, device code and
@@ -41,6 +44,10 @@ func (s *Server) misbehaved(w http.ResponseWriter, r *http.Request) bool {
 	m := s.misbehaviour
 	s.mu.Unlock()
 	switch {
+	case m.EchoForm:
+		r.ParseForm()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_codes": []int{900144},
+			"error_description": "AADSTS900144: The request body must contain the following parameter: 'nonsense'. Received: " + r.PostForm.Encode()})
 	case m.RedirectTo != "":
 		http.Redirect(w, r, m.RedirectTo, http.StatusTemporaryRedirect)
 	case m.Truncate || m.StallBody:

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Client is an app registration as seen from one authority.
@@ -88,7 +89,7 @@ func (e *RedirectError) Error() string {
 // RefuseRedirects is an http.Client CheckRedirect that follows none and
 // returns a *RedirectError.
 func RefuseRedirects(req *http.Request, via []*http.Request) error {
-	e := &RedirectError{Endpoint: via[0].URL.String(), Location: (&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}).String()}
+	e := &RedirectError{Endpoint: via[0].URL.String(), Location: servertext.Clean((&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}).String())}
 	if req.Response != nil {
 		e.Status = req.Response.StatusCode
 	}
@@ -216,6 +217,10 @@ func (c Client) StartDevice(ctx context.Context) (*oauth2.DeviceAuthResponse, er
 	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx))
 	if err != nil {
 		return nil, explain("could not start device code sign-in", err)
+	}
+	// Shown to the person as they are: nothing in them may act on a terminal.
+	for _, v := range []*string{&da.UserCode, &da.VerificationURI, &da.VerificationURIComplete} {
+		*v = servertext.Clean(*v)
 	}
 	return da, nil
 }

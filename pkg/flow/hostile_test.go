@@ -84,3 +84,23 @@ func TestCutAnswersAreNetworkErrors(t *testing.T) {
 		t.Errorf("refresh after the failures: %v", err)
 	}
 }
+
+// TestDeviceTextIsCleaned: the device code fields are shown as they come;
+// escape sequences and bidi overrides in them must not reach the terminal.
+func TestDeviceTextIsCleaned(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"device_code":"dc","user_code":"AB\u001b[2JCD\u202e","verification_uri":"https://microsoft.com/devicelogin\u001b]8;;https://evil/\u0007","expires_in":900,"interval":5,"message":"x"}`)
+	}))
+	defer srv.Close()
+	auth, _ := entra.ParseAuthority(srv.URL, "common")
+	da, err := Client{Authority: auth, ClientID: entratest.DefaultClientID}.StartDevice(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{da.UserCode, da.VerificationURI} {
+		if strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("control characters kept: %q", v)
+		}
+	}
+}
