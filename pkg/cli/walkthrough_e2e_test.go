@@ -6,6 +6,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -229,5 +230,59 @@ func TestRelinkAsksFirstOnATerminal(t *testing.T) {
 
 	if r := h.link(h.signIn); r.code != 0 || strings.Contains(r.stderr, "[y/N]") {
 		t.Errorf("without a terminal: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestDocumentedNotificationsCarryTheLink runs every --notify-cmd the
+// README, the recipes and "reauth --help" show, with notify-send and mail
+// that record what they were given: the notification must hold the
+// sign-in link its message tells the person to open.
+func TestDocumentedNotificationsCarryTheLink(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	help := h.run("", "reauth", "--help")
+	texts := map[string]string{"reauth --help": help.stdout}
+	for _, f := range []string{"README.md", "docs/recipes.md"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(data)
+	}
+	bin := t.TempDir()
+	notified := filepath.Join(t.TempDir(), "notified")
+	recorder := "#!/bin/sh\n# Records a notification instead of showing or sending it.\n{ printf '%s\\n' \"$*\"; cat; } >> \"$NOTIFIED\"\n"
+	for _, name := range []string{"notify-send", "mail"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(recorder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.env = append(h.env, "NOTIFIED="+notified, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	notifyCmd := regexp.MustCompile(`--notify-cmd '([^']*)'`)
+	found := 0
+	for where, text := range texts {
+		for _, m := range notifyCmd.FindAllStringSubmatch(text, -1) {
+			found++
+			command := strings.ReplaceAll(m[1], "$$", "$") // systemd's escape
+			os.Remove(notified)
+			// New scopes need a person: the notification goes out.
+			r := h.run("", "reauth", "--non-interactive", "--scopes", "mail-send", "--notify-cmd", command)
+			if r.code != 3 {
+				t.Fatalf("%s: %s: exit %d:\n%s", where, command, r.code, r.stderr)
+			}
+			got, err := os.ReadFile(notified)
+			if err != nil {
+				t.Fatalf("%s: %s notified nothing: %v\n%s", where, command, err, r.stderr)
+			}
+			if !strings.Contains(string(got), h.srv.URL+"/common/oauth2/v2.0/authorize?") {
+				t.Errorf("%s: %s: the notification lacks the sign-in link:\n%s", where, command, got)
+			}
+		}
+	}
+	if found < 3 {
+		t.Errorf("found %d documented --notify-cmd, want the README's, the recipes' and the help's", found)
 	}
 }
