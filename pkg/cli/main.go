@@ -72,6 +72,8 @@ type Env struct {
 	Browser    Browser
 	// OpenStore returns the store for a profile's settings.
 	OpenStore func(storeName string) (store.Store, error)
+
+	args []string // the command line, set by Run
 }
 
 // DefaultEnv is the real process environment.
@@ -135,6 +137,7 @@ func withoutSecretEnv(env *Env) *Env {
 
 // Run executes args with env and maps the outcome to an exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	env.args = args
 	root := NewRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)
