@@ -42,6 +42,7 @@ type linkOptions struct {
 	TLSKey        string
 	Store         string
 	Timeout       time.Duration
+	Force         bool
 }
 
 func newLinkCmd(env *Env) *cobra.Command {
@@ -118,6 +119,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
+	f.BoolVar(&o.Force, "force", false, "replace a linked profile without asking")
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
 	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -315,6 +317,11 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
+	if !o.Force && !o.PrintLink && isTerminal(env.In) {
+		if replace, err := confirmRelink(ctx, env, cfg.Get(p.Name)); err != nil || !replace {
+			return err
+		}
+	}
 	// A kept client secret is read from where the profile was; moving to
 	// another store, it is then saved in the new one.
 	secretStore, moving := st, false
@@ -381,14 +388,14 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 		return nil, err
 	}
 	showLink(env, u, auth.URL, false, o.NoBrowser, "open the link above on any device, or "+u.withoutPasting(p.Name))
-	raw, err := readReturnedURL(ctx, env, u, p.Name)
+	code, err := pasteDialogue{env: env, u: u, profile: p.Name}.code(ctx, auth)
+	if errors.Is(err, errNothingPasted) {
+		return nil, fmt.Errorf("%w; or %s", err, u.withoutPasting(p.Name))
+	}
 	if err != nil {
-		return nil, err
+		return nil, withHint(err, hintContext(p))
 	}
-	if strings.TrimSpace(raw) == "" {
-		return nil, fmt.Errorf("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md; or %s", u.withoutPasting(p.Name))
-	}
-	res, err := auth.RedeemReturnedURL(ctx, raw)
+	res, err := auth.Redeem(ctx, code)
 	return res, withHint(err, hintContext(p))
 }
 
@@ -442,8 +449,8 @@ func browserFailure(err error) string {
 // readReturnedURL reads the URL from a terminal (without the kernel's line
 // length limit: Entra codes run to ~1,500 characters) or one line of
 // standard input.
-func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, error) {
-	if isTerminal(env.In) {
+func readReturnedURL(ctx context.Context, env *Env, u ui, name string, prompt bool) (string, error) {
+	if prompt && isTerminal(env.In) {
 		u.say("When the browser shows a blank page, copy the whole URL from its address bar,")
 		u.say("paste it here and press Enter:")
 	}
@@ -553,6 +560,39 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
+}
+
+// confirmRelink asks the person at the terminal before a sign-in replaces
+// a linked profile (old: its settings, nil when there are none), as
+// "gh auth login" does: a profile name typed from habit must not cost
+// another account its link. It reports whether to go on.
+func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, error) {
+	if old == nil {
+		return true, nil
+	}
+	st, err := openProfileStore(env, old)
+	if err != nil {
+		return true, nil // the sign-in reports the store's trouble
+	}
+	rec, err := st.Load(old.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	who := ""
+	if err == nil && rec.Account != "" {
+		who = " to " + rec.Account
+	}
+	fmt.Fprintf(env.Err, "Profile %q is already linked%s. Sign in again and replace it? [y/N] ", old.Name, who)
+	answer, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	fmt.Fprintln(env.Err, "Nothing was changed. To link another account too, give it a profile of its own: ms365auth link --profile NAME")
+	return false, nil
 }
 
 // storeOf names the store a profile's settings say it uses; "" for none

@@ -72,6 +72,8 @@ type Env struct {
 	Browser    Browser
 	// OpenStore returns the store for a profile's settings.
 	OpenStore func(storeName string) (store.Store, error)
+
+	args []string // the command line, set by Run
 }
 
 // DefaultEnv is the real process environment.
@@ -85,7 +87,13 @@ func DefaultEnv() *Env {
 	}
 	// env.Getenv, not os.Getenv: the passphrase is no longer in the
 	// process environment (withoutSecretEnv).
-	env.OpenStore = func(name string) (store.Store, error) { return openStore(name, env.Getenv) }
+	env.OpenStore = func(name string) (store.Store, error) {
+		st, err := openStore(name, env.Getenv)
+		if f, ok := st.(*store.File); ok {
+			f.Warn = func(msg string) { fmt.Fprintln(env.Err, "warning: "+msg) }
+		}
+		return st, err
+	}
 	return env
 }
 
@@ -129,6 +137,7 @@ func withoutSecretEnv(env *Env) *Env {
 
 // Run executes args with env and maps the outcome to an exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	env.args = args
 	root := NewRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)

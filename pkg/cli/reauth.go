@@ -51,7 +51,7 @@ With --non-interactive, or without a terminal, it never waits for a person:
 it exits 3 with one line saying what to run, after running --notify-cmd.`,
 		Example: `  ms365auth reauth --scopes calendar-write,mail-send
   # crontab: keep the link alive, tell me when I must sign in
-  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "$MS365AUTH_MESSAGE"'`,
+  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "ms365auth" "$MS365AUTH_MESSAGE $MS365AUTH_SIGNIN_URL"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)

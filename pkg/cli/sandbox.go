@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
@@ -65,19 +64,21 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if atTerminal && (opened || o.NoBrowser) {
 		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
 	}
-	raw, err := readReturnedURL(ctx, env, u, profile.SandboxName)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(raw) == "" {
-		if raw, err = srv.Authorize(ctx, auth.URL); err != nil {
-			return fmt.Errorf("the sandbox could not sign in: %w", err)
+	playBrowser := func() (string, error) {
+		raw, err := srv.Authorize(ctx, auth.URL)
+		if err != nil {
+			return "", fmt.Errorf("the sandbox could not sign in: %w", err)
 		}
 		// The whole URL (over 1,000 characters) would push everything
 		// else off an 80-column screen; its shape is what teaches.
 		u.say("The browser would now show a blank page at %s", abbreviateURL(raw))
+		return raw, nil
 	}
-	res, err := auth.RedeemReturnedURL(ctx, raw)
+	code, err := pasteDialogue{env: env, u: u, profile: profile.SandboxName, onEmpty: playBrowser}.code(ctx, auth)
+	if err != nil {
+		return withHint(err, hintContext(p))
+	}
+	res, err := auth.Redeem(ctx, code)
 	if err != nil {
 		return withHint(err, hintContext(p))
 	}

@@ -111,6 +111,9 @@ func statusRun(env *Env, o *statusOptions) error {
 		}
 	} else {
 		printStatus(env, list, now)
+		if !o.All {
+			printOtherProfiles(env, cfg, o.Profile)
+		}
 	}
 	if worst != ExitOK {
 		return silentExit(worst)
@@ -321,6 +324,21 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		for _, w := range s.Warnings {
 			row("warning", style.Yellow(w))
 		}
+	}
+}
+
+// printOtherProfiles names the profiles a bare status did not show, so
+// that a newcomer who linked "sandbox" or "work" does not read "not
+// linked" as the whole story.
+func printOtherProfiles(env *Env, cfg *profile.Config, shown string) {
+	var others []string
+	for _, name := range cfg.Names() {
+		if name != shown {
+			others = append(others, name)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(env.Out, "\nOther profiles: %s (all of them: ms365auth status --all)\n", strings.Join(others, ", "))
 	}
 }
 

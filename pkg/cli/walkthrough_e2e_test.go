@@ -6,6 +6,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,5 +147,142 @@ func TestLogoutWithoutAKeyring(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "--store file") {
 		t.Errorf("logout suggests keeping tokens in files:\n%s", r.stderr)
+	}
+}
+
+// TestLinkAsksAgainAfterABadPaste: on a terminal, a paste that another
+// paste can fix is explained and asked for again, so the person need not
+// sign in again; the third bad paste ends with the command to start over.
+func TestLinkAsksAgainAfterABadPaste(t *testing.T) {
+	h := newHarness(t)
+	t.Run("fixed on the third try", func(t *testing.T) {
+		term := h.onTerminal(t, "link", "--no-browser", "--client-id", testClientID)
+		term.waitFor("paste it here and press Enter:")
+		term.typeLine("hello")
+		term.waitFor("Paste the URL again (try 2 of 3")
+		term.typeLine(term.linkLine())
+		term.waitFor("Paste the URL again (try 3 of 3")
+		term.typeLine(h.signIn(term.linkLine()))
+		if code := term.wait(); code != 0 {
+			t.Fatalf("exit %d:\n%s", code, term.transcript())
+		}
+		out := term.transcript()
+		for _, want := range []string{"that is not a URL", "the sign-in link itself", "Linked adele"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("no %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("given up", func(t *testing.T) {
+		term := h.onTerminal(t, "link", "--no-browser", "--client-id", testClientID, "--profile", "work")
+		term.waitFor("paste it here and press Enter:")
+		term.typeLine("hello")
+		term.waitFor("try 2 of 3")
+		term.typeLine("https://login.microsoftonline.com/common/oauth2/nativeclient?code=x&state=y")
+		term.waitFor("try 3 of 3")
+		term.typeLine("hello again")
+		if code := term.wait(); code != 1 {
+			t.Fatalf("exit %d:\n%s", code, term.transcript())
+		}
+		want := "start the sign-in again with: ms365auth link --no-browser --client-id " + testClientID + " --profile work"
+		if !strings.Contains(term.transcript(), want) {
+			t.Errorf("no %q:\n%s", want, term.transcript())
+		}
+	})
+}
+
+// TestRelinkAsksFirstOnATerminal: linking a profile that is linked asks
+// before replacing it; "no" keeps the tokens. --force, or a script (no
+// terminal), goes on without asking.
+func TestRelinkAsksFirstOnATerminal(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("first link: %s", r.stderr)
+	}
+	before := loadRecord(t, "default")
+
+	term := h.onTerminal(t, "link", "--no-browser")
+	term.waitFor(`Profile "default" is already linked to adele`)
+	term.waitFor("[y/N] ")
+	term.typeLine("n")
+	if code := term.wait(); code != 0 || !strings.Contains(term.transcript(), "Nothing was changed") {
+		t.Fatalf("declined: exit %d:\n%s", code, term.transcript())
+	}
+	if after := loadRecord(t, "default"); after.RefreshToken != before.RefreshToken {
+		t.Errorf("declining replaced the tokens")
+	}
+
+	term = h.onTerminal(t, "link", "--no-browser")
+	term.waitFor("[y/N] ")
+	term.typeLine("y")
+	term.waitFor("paste it here and press Enter:")
+	term.typeLine(h.signIn(term.linkLine()))
+	if code := term.wait(); code != 0 || !strings.Contains(term.transcript(), "Linked adele") {
+		t.Fatalf("accepted: exit %d:\n%s", code, term.transcript())
+	}
+
+	term = h.onTerminal(t, "link", "--no-browser", "--force")
+	term.waitFor("paste it here and press Enter:")
+	term.typeLine(h.signIn(term.linkLine()))
+	if code := term.wait(); code != 0 || strings.Contains(term.transcript(), "[y/N]") {
+		t.Fatalf("--force: exit %d:\n%s", code, term.transcript())
+	}
+
+	if r := h.link(h.signIn); r.code != 0 || strings.Contains(r.stderr, "[y/N]") {
+		t.Errorf("without a terminal: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestDocumentedNotificationsCarryTheLink runs every --notify-cmd the
+// README, the recipes and "reauth --help" show, with notify-send and mail
+// that record what they were given: the notification must hold the
+// sign-in link its message tells the person to open.
+func TestDocumentedNotificationsCarryTheLink(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	help := h.run("", "reauth", "--help")
+	texts := map[string]string{"reauth --help": help.stdout}
+	for _, f := range []string{"README.md", "docs/recipes.md"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(data)
+	}
+	bin := t.TempDir()
+	notified := filepath.Join(t.TempDir(), "notified")
+	recorder := "#!/bin/sh\n# Records a notification instead of showing or sending it.\n{ printf '%s\\n' \"$*\"; cat; } >> \"$NOTIFIED\"\n"
+	for _, name := range []string{"notify-send", "mail"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(recorder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.env = append(h.env, "NOTIFIED="+notified, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	notifyCmd := regexp.MustCompile(`--notify-cmd '([^']*)'`)
+	found := 0
+	for where, text := range texts {
+		for _, m := range notifyCmd.FindAllStringSubmatch(text, -1) {
+			found++
+			command := strings.ReplaceAll(m[1], "$$", "$") // systemd's escape
+			os.Remove(notified)
+			// New scopes need a person: the notification goes out.
+			r := h.run("", "reauth", "--non-interactive", "--scopes", "mail-send", "--notify-cmd", command)
+			if r.code != 3 {
+				t.Fatalf("%s: %s: exit %d:\n%s", where, command, r.code, r.stderr)
+			}
+			got, err := os.ReadFile(notified)
+			if err != nil {
+				t.Fatalf("%s: %s notified nothing: %v\n%s", where, command, err, r.stderr)
+			}
+			if !strings.Contains(string(got), h.srv.URL+"/common/oauth2/v2.0/authorize?") {
+				t.Errorf("%s: %s: the notification lacks the sign-in link:\n%s", where, command, got)
+			}
+		}
+	}
+	if found < 3 {
+		t.Errorf("found %d documented --notify-cmd, want the README's, the recipes' and the help's", found)
 	}
 }
