@@ -153,7 +153,7 @@ func (d *doctor) failed() bool {
 func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	d := &doctor{env: env}
 	p, storeName := d.checkSettings(o)
-	d.checkStore(storeName)
+	d.checkStore(storeName, o.link.Profile)
 	switch {
 	case p == nil:
 		d.add(check{ID: "authority", Title: "authority host", Status: checkSkip, Summary: "needs valid settings"})
@@ -242,7 +242,7 @@ func (d *doctor) checkSettings(o *doctorOptions) (*profile.Profile, string) {
 // connecting, so that no D-Bus client is started (or a bus launched) when
 // there is none; then Probe tells whether the service answers and is
 // unlocked. Every store gets a write/read/delete of a throwaway record.
-func (d *doctor) checkStore(name string) {
+func (d *doctor) checkStore(name, profileName string) {
 	st, err := d.env.OpenStore(name)
 	if err != nil {
 		d.add(check{ID: "store", Title: "store", Status: checkFail, Summary: "cannot be opened", Fix: err.Error()})
@@ -269,6 +269,21 @@ func (d *doctor) checkStore(name string) {
 	}
 	d.add(check{ID: "store.roundtrip", Title: "write/read/delete", Status: checkOK,
 		Summary: "a throwaway record the size of real tokens was stored, read back and removed from the " + title})
+	if f, ok := st.(*store.File); ok {
+		d.checkFileModes(f, profileName)
+	}
+}
+
+// checkFileModes warns of file store files that other users can read.
+// It changes nothing; the next command that reads them makes them private.
+func (d *doctor) checkFileModes(f *store.File, profileName string) {
+	open := f.OpenToOthers(profileName)
+	if len(open) == 0 {
+		return
+	}
+	d.add(check{ID: "store.permissions", Title: "file permissions", Status: checkWarn,
+		Summary: "open to other users: " + strings.Join(open, ", "),
+		Fix:     "chmod 700 " + f.Dir + " and chmod 600 the files (any other ms365auth command does it when it reads them); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
 }
 
 // usesSecretService reports whether go-keyring talks to a Secret Service

@@ -5,17 +5,23 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // elsewhere is a server a redirect points to; it counts what reaches it.
@@ -156,6 +162,97 @@ func TestServerTextCannotDriveTheTerminal(t *testing.T) {
 	for name, out := range map[string]string{"link": r.stderr, "status": status.all()} {
 		if !strings.Contains(out, "Mallory") || strings.ContainsAny(out, "\x1b\x07\u202e\u009b") {
 			t.Errorf("%s output carries control characters: %q", name, out)
+		}
+	}
+}
+
+// waitUntilOpen waits until process pid holds path open.
+func waitUntilOpen(t *testing.T, pid int, path string) {
+	t.Helper()
+	fds := fmt.Sprintf("/proc/%d/fd", pid)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if target, _ := os.Readlink(filepath.Join(fds, e.Name())); target == path {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("process %d never opened %s", pid, path)
+}
+
+// TestStoreMoveReadsSettingsUnderTheLock: settings changed while the move
+// waits for the profile's lock (a re-link finishing) are not undone.
+func TestStoreMoveReadsSettingsUnderTheLock(t *testing.T) {
+	h := newHarness(t)
+	runtimeDir := t.TempDir()
+	h.env = append(h.env, "XDG_RUNTIME_DIR="+runtimeDir)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	lockPath := filepath.Join(runtimeDir, "ms365auth", "default.lock")
+	lock := flock.New(lockPath)
+	if err := lock.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "store", "move", "--to", "file")
+	cmd.Env = h.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntilOpen(t, cmd.Process.Pid, lockPath)
+	h.setProfile(map[string]any{"scopes": []string{"Mail.Read", "offline_access", "openid", "profile"}}) // the re-link's change
+	lock.Unlock()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("store move: %v\n%s", err, stderr.String())
+	}
+	var cfg struct {
+		Profiles map[string]struct {
+			Scopes []string `json:"scopes"`
+			Store  string   `json:"store"`
+		} `json:"profiles"`
+	}
+	data, _ := os.ReadFile(filepath.Join(h.cfg, "ms365auth", "config.json"))
+	json.Unmarshal(data, &cfg)
+	if p := cfg.Profiles["default"]; p.Store != "file" || len(p.Scopes) == 0 || p.Scopes[0] != "Mail.Read" {
+		t.Errorf("settings after the move: %+v, want the re-link's scopes and the file store", p)
+	}
+}
+
+// TestOpenStoreFilesAreReportedAndMadePrivate: a record restored with cp
+// (mode 0644) is reported by doctor, and made private again, with a
+// warning, by the next command that reads it.
+func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
+	h := newHarness(t)
+	h.withoutBus(t)
+	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"=", store.EnvPassphraseFile+"=")
+	f := h.fileStore(t)
+	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	record := filepath.Join(f.Dir, "default.record")
+	if err := os.Chmod(record, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, c, _ := h.doctor()
+	if p := c["store.permissions"]; p.Status != "warn" || !strings.Contains(p.Summary, record) {
+		t.Errorf("doctor: %+v", p)
+	}
+	if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o644 {
+		t.Errorf("doctor changed the mode to %04o", fi.Mode().Perm())
+	}
+	for _, args := range [][]string{{"status"}, {"token"}} {
+		os.Chmod(record, 0o644)
+		r := h.run("", args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "warning: "+record+" was open to other users") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%v left mode %04o", args, fi.Mode().Perm())
 		}
 	}
 }

@@ -87,7 +87,13 @@ func DefaultEnv() *Env {
 	}
 	// env.Getenv, not os.Getenv: the passphrase is no longer in the
 	// process environment (withoutSecretEnv).
-	env.OpenStore = func(name string) (store.Store, error) { return openStore(name, env.Getenv) }
+	env.OpenStore = func(name string) (store.Store, error) {
+		st, err := openStore(name, env.Getenv)
+		if f, ok := st.(*store.File); ok {
+			f.Warn = func(msg string) { fmt.Fprintln(env.Err, "warning: "+msg) }
+		}
+		return st, err
+	}
 	return env
 }
 

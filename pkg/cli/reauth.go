@@ -103,10 +103,15 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		switch {
 		case err == nil:
 			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil
 		case errors.As(err, &sr):
 			why = sr.Reason
 		default:
+			var te *TransientError
+			if errors.As(err, &te) {
+				warnRefreshTokenEnding(env, p.Name, rec) // unchanged by the failure
+			}
 			return err
 		}
 	}

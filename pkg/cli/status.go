@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
+	"github.com/ms365auth/ms365auth/pkg/tokenlife"
 )
 
 // Token states as status reports them.
@@ -24,10 +24,6 @@ const (
 	StateNeedsReauth = "needs_reauth" // a person must sign in
 	StateNotLinked   = "not_linked"
 )
-
-// refreshTokenInactivity is Entra's fixed maximum inactive time of a
-// refresh token (entra-facts §7): unused for this long, it dies.
-const refreshTokenInactivity = 90 * 24 * time.Hour
 
 type statusOptions struct {
 	Profile string
@@ -59,6 +55,7 @@ type profileStatus struct {
 	Reason               string     `json:"reason,omitempty"`
 	Sandbox              bool       `json:"sandbox,omitempty"`
 	Error                string     `json:"error,omitempty"`
+	Warnings             []string   `json:"warnings,omitempty"`
 }
 
 func newStatusCmd(env *Env) *cobra.Command {
@@ -70,6 +67,9 @@ func newStatusCmd(env *Env) *cobra.Command {
 
 States: valid (usable now), expired (a refresh token will renew it),
 needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked.
+A refresh token unused for 90 days is refused by Entra, so past that
+the state is needs_reauth. From 14 days before, status warns (a "warnings"
+list in --json) and names the command that renews it.
 Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -176,13 +176,16 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
 	s.LinkedAt = timePtr(rec.LinkedAt)
 	s.LastRefreshAt = timePtr(rec.LastRefreshAt)
-	if s.RefreshToken && !rec.NeedsReauth && !rec.LastRefreshAt.IsZero() {
-		left := int(math.Ceil(rec.LastRefreshAt.Add(refreshTokenInactivity).Sub(now).Hours() / 24))
+	if left, ok := tokenlife.DaysLeft(rec, now); ok && !rec.NeedsReauth {
 		s.RefreshTokenDaysLeft = &left
 	}
 	switch {
 	case rec.NeedsReauth:
 		s.State, s.Reason = StateNeedsReauth, servertext.Safe(rec.ReauthReason)
+	case tokenlife.Dead(rec, now):
+		// Checked before the access token: whatever it has left is hours,
+		// and no refresh will follow it.
+		s.State, s.Reason = StateNeedsReauth, refreshTokenDeadReason
 	case now.Before(rec.Expiry):
 		s.State = StateValid
 	case s.RefreshToken:
@@ -190,7 +193,42 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	default:
 		s.State, s.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
 	}
+	if s.State != StateNeedsReauth && s.RefreshTokenDaysLeft != nil && *s.RefreshTokenDaysLeft <= tokenlife.WarnDays {
+		s.Warnings = append(s.Warnings, refreshTokenWarning(name, *s.RefreshTokenDaysLeft))
+	}
 	return s
+}
+
+// refreshTokenDeadReason is why a profile whose refresh token went unused
+// past Entra's cut-off needs a person.
+const refreshTokenDeadReason = "the refresh token went unused for 90 days, so Entra refuses it (AADSTS700082)"
+
+// refreshTokenWarning says that the refresh token dies soon unless used,
+// and what keeps it alive.
+func refreshTokenWarning(profile string, days int) string {
+	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe in docs/recipes.md)",
+		inDays(days), profileFlag(profile))
+}
+
+// warnRefreshTokenEnding prints one line on stderr when the refresh token
+// has fewer than tokenlife.UrgentDays left. A refresh that succeeded has
+// restarted its clock, so this speaks only when none happened or it failed.
+func warnRefreshTokenEnding(env *Env, profile string, rec *store.Record) {
+	now := env.Now()
+	if rec != nil && tokenlife.Urgent(rec, now) {
+		days, _ := tokenlife.DaysLeft(rec, now)
+		fmt.Fprintln(env.Err, "warning: "+refreshTokenWarning(profile, days))
+	}
+}
+
+func inDays(days int) string {
+	switch days {
+	case 0:
+		return "today"
+	case 1:
+		return "in 1 day"
+	}
+	return fmt.Sprintf("in %d days", days)
 }
 
 // stickyStore remembers that a store is unavailable, so that status --all
@@ -268,9 +306,12 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		row("method", s.Method)
 		row("redirect uri", s.RedirectURI)
 		row("scopes", strings.Join(s.Scopes, " "))
-		if s.RefreshTokenDaysLeft != nil {
+		switch {
+		case s.State == StateNeedsReauth && s.RefreshToken:
+			row("refresh token", "yes, but it no longer works")
+		case s.RefreshTokenDaysLeft != nil:
 			row("refresh token", fmt.Sprintf("yes, dies after %d more days unused", *s.RefreshTokenDaysLeft))
-		} else if !s.RefreshToken {
+		case !s.RefreshToken:
 			row("refresh token", "none")
 		}
 		if s.LinkedAt != nil {
@@ -280,6 +321,9 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 			row("last refresh", s.LastRefreshAt.Local().Format(time.RFC1123))
 		}
 		row("store", s.Store)
+		for _, w := range s.Warnings {
+			row("warning", style.Yellow(w))
+		}
 	}
 }
 
