@@ -170,7 +170,9 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInReq
 	}
 	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Run)
 	if link != "" {
-		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link, then run: ms365auth link%s --returned-url 'URL'", p.Name, why, profileFlag(p.Name))
+		// "-" reads the URL from standard input: on the command line its
+		// code would be in the process list and the shell's history.
+		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link and sign in, then paste the address you land on into: ms365auth link%s --returned-url -", p.Name, why, profileFlag(p.Name))
 	}
 	// A notifier that hangs must not keep a cron job waiting.
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
