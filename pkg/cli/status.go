@@ -367,7 +367,10 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		row("authority", s.Authority)
 		row("method", s.Method)
 		row("redirect uri", s.RedirectURI)
-		row("scopes", strings.Join(s.Scopes, " "))
+		// What the profile asks for, and what the last token granted: Entra
+		// also grants what it was given consent for earlier.
+		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
+		row("granted", strings.Join(s.Scopes, " "))
 		switch {
 		case s.State == StateNeedsReauth && s.RefreshToken:
 			row("refresh token", "yes, but it no longer works")
