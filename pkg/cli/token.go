@@ -29,6 +29,8 @@ The stored token is printed while it stays valid for longer than --margin;
 otherwise it is renewed with the refresh token first (one process at a time
 per profile; the others wait and reuse the result). --scopes asks for a token
 of another resource, e.g. Exchange for IMAP and SMTP, kept separately.
+When the refresh token has fewer than 7 days left before it dies unused and
+was not renewed, one line on standard error says so.
 
 Exit status: 0 with a token, 3 when a person must sign in (run
 "ms365auth reauth"), 1 on other errors, including temporary ones.`,
@@ -65,15 +67,20 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 	key := resourceKey(scopes)
 	renewed, err := newRefresher(env, p, st).ensure(cmd.Context(), rec, scopes, o.Margin, false)
 	var te *TransientError
-	switch {
-	case errors.As(err, &te) && rec != nil && fresh(rec, key, env.Now(), 0):
+	if err != nil && !errors.As(err, &te) {
+		return err
+	}
+	if err == nil {
+		rec = renewed
+	}
+	warnRefreshTokenEnding(env, p.Name, rec)
+	if err != nil {
+		if !fresh(rec, key, env.Now(), 0) {
+			return err
+		}
 		// Renewing early failed for now, but the token still works: a mail
 		// client is better served by it than by an error.
 		fmt.Fprintf(env.Err, "warning: %v\nwarning: printing the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
-	case err != nil:
-		return err
-	default:
-		rec = renewed
 	}
 	token := rec.AccessToken
 	if key != "" {
