@@ -47,13 +47,18 @@ func accessToken(ctx context.Context, env *Env, req tokenRequest) (*issuedToken,
 	key := resourceKey(scopes)
 	renewed, err := newRefresher(env, p, st).ensure(ctx, rec, scopes, req.Margin, req.Force)
 	var te *TransientError
-	switch {
-	case errors.As(err, &te) && !req.Force && rec != nil && fresh(rec, key, env.Now(), 0):
-		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
-	case err != nil:
+	if err != nil && (!errors.As(err, &te) || req.Force) {
 		return nil, err
-	default:
+	}
+	if err == nil {
 		rec = renewed
+	}
+	warnRefreshTokenEnding(env, p.Name, rec)
+	if err != nil {
+		if !fresh(rec, key, env.Now(), 0) {
+			return nil, err
+		}
+		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
 	}
 	t := &issuedToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, Profile: p}
 	if key != "" {

@@ -25,6 +25,8 @@ The stored token is printed while it stays valid for longer than --margin;
 otherwise it is renewed with the refresh token first (one process at a time
 per profile; the others wait and reuse the result). --scopes asks for a token
 of another resource, e.g. Exchange for IMAP and SMTP, kept separately.
+When the refresh token has fewer than 7 days left before it dies unused and
+was not renewed, one line on standard error says so.
 
 Exit status: 0 with a token, 3 when a person must sign in (run
 "ms365auth reauth"), 1 on other errors, including temporary ones.`,

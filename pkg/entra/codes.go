@@ -3,6 +3,8 @@ package entra
 import (
 	"sort"
 	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // HintContext carries the values a hint names.
@@ -138,7 +140,7 @@ func Hint(code int, c HintContext) string {
 		fix = info.Fix
 	}
 	or := func(v, dflt string) string {
-		if v = strings.TrimSpace(printable(v)); v == "" {
+		if v = strings.TrimSpace(servertext.Clean(v)); v == "" {
 			return dflt
 		}
 		return v

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Problem says what is wrong with a pasted returned URL.
@@ -65,7 +67,7 @@ func (e *ReturnedURLError) Unwrap() error {
 func (e *ReturnedURLError) explain() (cause, fix string) {
 	startsWith := "https://"
 	redirect := "the redirect URI"
-	if r := strings.TrimSpace(printable(e.RedirectURI)); r != "" {
+	if r := strings.TrimSpace(servertext.Clean(e.RedirectURI)); r != "" {
 		startsWith, redirect = r, r
 	}
 	switch e.Problem {
