@@ -1,11 +1,13 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReauthScopesAddAndRemove: --scopes adds to what the profile asks
@@ -65,5 +67,43 @@ func TestReauthScopesAddAndRemove(t *testing.T) {
 	// A scope the profile does not ask for cannot be removed.
 	if r := h.run("", "reauth", "--non-interactive", "--remove-scopes", "imap"); r.code != 1 || !strings.Contains(r.stderr, "does not ask for") {
 		t.Errorf("removing an absent scope: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestStatusListsOtherTokens: the tokens token --scopes keeps for other
+// resources show in status, with their resource and expiry.
+func TestStatusListsOtherTokens(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID, "--scopes", "mail,smtp"); r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["other_tokens"] != nil {
+		t.Errorf("other tokens before any was fetched: %v", st["other_tokens"])
+	}
+	if r := h.run("", "token", "--scopes", "smtp"); r.code != 0 {
+		t.Fatalf("token --scopes smtp: exit %d:\n%s", r.code, r.stderr)
+	}
+	st, r := h.status()
+	others, _ := st["other_tokens"].([]any)
+	if r.code != 0 || len(others) != 1 {
+		t.Fatalf("status exit %d, other_tokens %v", r.code, st["other_tokens"])
+	}
+	other := others[0].(map[string]any)
+	if other["resource"] != "https://outlook.office.com" || other["valid"] != true || !slices.Contains(toStrings(other["scopes"]), "https://outlook.office.com/SMTP.Send") {
+		t.Errorf("other token: %v", other)
+	}
+	if _, err := time.Parse(time.RFC3339, fmt.Sprint(other["expires_at"])); err != nil {
+		t.Errorf("expires_at: %v", err)
+	}
+	text := h.run("", "status")
+	if !strings.Contains(text.stdout, "other token:") || !strings.Contains(text.stdout, "https://outlook.office.com (SMTP.Send), expires in") {
+		t.Errorf("status text:\n%s", text.stdout)
+	}
+	rec := loadRecord(t, "default")
+	assertNoTokens(t, rec, r.all(), text.all())
+	for _, other := range rec.Resources {
+		if strings.Contains(r.all()+text.all(), other.AccessToken[:40]) {
+			t.Errorf("status shows the other resource's token")
+		}
 	}
 }
