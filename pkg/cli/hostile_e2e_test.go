@@ -5,6 +5,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -253,6 +255,84 @@ func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
 		}
 		if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o600 {
 			t.Errorf("%v left mode %04o", args, fi.Mode().Perm())
+		}
+	}
+}
+
+// blockedOnFIFO waits until a thread of process pid waits in open() for a
+// FIFO's writer.
+func blockedOnFIFO(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+		for _, task := range tasks {
+			if wchan, _ := os.ReadFile(task); string(wchan) == "wait_for_partner" {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("process %d never blocked on the FIFO", pid)
+}
+
+// signalTaken waits until no signal is pending for process pid any more.
+func signalTaken(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+		pending := false
+		for _, task := range tasks {
+			status, _ := os.ReadFile(task)
+			for _, line := range strings.Split(string(status), "\n") {
+				if k, v, _ := strings.Cut(line, ":"); (k == "SigPnd" || k == "ShdPnd") && strings.Trim(v, " \t0") != "" {
+					pending = true
+				}
+			}
+		}
+		if !pending {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("process %d never took its signal", pid)
+}
+
+// TestSignalsEndAStuckProcess: a settings file that is a FIFO blocks the
+// read where no context reaches. A second SIGTERM ends the process at
+// once, a single one after the grace period.
+func TestSignalsEndAStuckProcess(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, signals := range []int{2, 1} {
+		cmd := exec.Command(binary, "status")
+		cmd.Env = append(os.Environ(), "MS365AUTH_CONFIG="+fifo)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		blockedOnFIFO(t, cmd.Process.Pid)
+		for range signals {
+			cmd.Process.Signal(syscall.SIGTERM)
+			signalTaken(t, cmd.Process.Pid) // or the kernel merges the two
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			var ee *exec.ExitError
+			want := map[int]string{1: "interrupted: still busy 5s later, stopped", 2: "interrupted again: stopped at once"}[signals]
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), want) {
+				t.Errorf("%d SIGTERM: %v, stderr %q; want exit 1 and %q", signals, err, stderr.String(), want)
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("%d SIGTERM: the process survived", signals)
 		}
 	}
 }
