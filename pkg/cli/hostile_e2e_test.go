@@ -336,3 +336,16 @@ func TestSignalsEndAStuckProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestListenOnAllInterfacesWarns: --listen :PORT takes callbacks from any
+// network; say so. A loopback address is the quiet default.
+func TestListenOnAllInterfacesWarns(t *testing.T) {
+	const redirect = "https://ha.example.com/api/ms365auth"
+	h := newHarness(t, entratest.Redirect{URI: redirect, Platform: entratest.MobileDesktop})
+	for listen, warn := range map[string]bool{":0": true, "127.0.0.1:0": false} {
+		r := h.run("", "link", "--alt", "--no-browser", "--client-id", testClientID, "--redirect-uri", redirect, "--listen", listen, "--timeout", "1s")
+		if got := strings.Contains(r.stderr, "warning: the listener takes connections from every network"); got != warn || r.code != 1 {
+			t.Errorf("--listen %s: exit %d, warned %t, want %t:\n%s", listen, r.code, got, warn, r.stderr)
+		}
+	}
+}
