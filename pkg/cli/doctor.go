@@ -83,7 +83,9 @@ func newDoctorCmd(env *Env) *cobra.Command {
 		Long: `Check, without signing in, what a sign-in and later token requests depend on:
 
   - the store: the D-Bus session bus, the Secret Service, whether the keyring
-    is unlocked, and a write/read/delete of a throwaway item;
+    is unlocked, a write/read/delete of a throwaway item, whether the file
+    store encrypts, and that the profile's own record opens (so a missing or
+    wrong file store passphrase shows here);
   - the authority host: reachable, the tenant known, the local clock against
     the server's Date header;
   - the profile's settings: client ID, tenant, redirect URI (with --alt, that
@@ -241,7 +243,10 @@ func (d *doctor) checkSettings(o *doctorOptions) (*profile.Profile, string) {
 // systems with a Secret Service it first looks for the session bus without
 // connecting, so that no D-Bus client is started (or a bus launched) when
 // there is none; then Probe tells whether the service answers and is
-// unlocked. Every store gets a write/read/delete of a throwaway record.
+// unlocked. Every store gets a write/read/delete of a throwaway record,
+// then the profile's own record is opened (a throwaway record proves
+// nothing about a passphrase); the file store also says whether it
+// encrypts.
 func (d *doctor) checkStore(name, profileName string) {
 	st, err := d.env.OpenStore(name)
 	if err != nil {
@@ -271,7 +276,48 @@ func (d *doctor) checkStore(name, profileName string) {
 		Summary: "a throwaway record the size of real tokens was stored, read back and removed from the " + title})
 	if f, ok := st.(*store.File); ok {
 		d.checkFileModes(f, profileName)
+		d.checkEncryption(f, profileName)
 	}
+	d.checkRecord(st, profileName)
+}
+
+// checkEncryption says whether the file store keeps the profile's tokens
+// encrypted. Plain text is a choice (the files are 0600), so a warning.
+func (d *doctor) checkEncryption(f *store.File, profileName string) {
+	c := check{ID: "store.encryption", Title: "encryption"}
+	stored, err := f.RecordEncrypted(profileName)
+	switch {
+	case err == nil && stored:
+		c.Status, c.Summary = checkOK, fmt.Sprintf("the record of profile %q is encrypted (age, scrypt)", profileName)
+	case err == nil && f.Encrypted():
+		c.Status, c.Summary = checkWarn, fmt.Sprintf("the record of profile %q is still plain text; its next write encrypts it with the passphrase from %s", profileName, f.PassphraseFrom)
+		c.Fix = "run: ms365auth reauth" + profileFlag(profileName)
+	case f.Encrypted():
+		c.Status, c.Summary = checkOK, "new records are encrypted (age, scrypt) with the passphrase from "+f.PassphraseFrom
+	default:
+		c.Status, c.Summary = checkWarn, "tokens are kept in plain text, in files only you can read"
+		c.Fix = "to encrypt them, set " + store.EnvPassphraseFile + " to a file holding a passphrase (or " + store.EnvPassphrase + "); the next write encrypts"
+	}
+	d.add(c)
+}
+
+// checkRecord opens the profile's own record, as token would, when there
+// is one. Nothing of it is shown.
+func (d *doctor) checkRecord(st store.Store, profileName string) {
+	c := check{ID: "store.record", Title: "profile's tokens"}
+	_, err := st.Load(profileName)
+	switch {
+	case err == nil:
+		c.Status, c.Summary = checkOK, fmt.Sprintf("the record of profile %q opens", profileName)
+	case errors.Is(err, store.ErrNotFound):
+		return // not linked yet: nothing to open
+	default:
+		c = storeFailure(c.ID, c.Title, err)
+		if fix := unreadableFix(err, profileName); fix != "" {
+			c.Fix = fix
+		}
+	}
+	d.add(c)
 }
 
 // checkFileModes warns of file store files that other users can read.

@@ -23,6 +23,7 @@ const (
 	StateExpired     = "expired"      // expired, but a refresh token can renew it
 	StateNeedsReauth = "needs_reauth" // a person must sign in
 	StateNotLinked   = "not_linked"
+	StateUnreadable  = "unreadable" // linked, but its record cannot be opened here
 )
 
 type statusOptions struct {
@@ -52,10 +53,14 @@ type profileStatus struct {
 	LinkedAt             *time.Time `json:"linked_at,omitempty"`
 	LastRefreshAt        *time.Time `json:"last_refresh_at,omitempty"`
 	Store                string     `json:"store,omitempty"`
+	Encrypted            *bool      `json:"encrypted,omitempty"` // file store only: the record on disk
 	Reason               string     `json:"reason,omitempty"`
+	Fix                  string     `json:"fix,omitempty"`
 	Sandbox              bool       `json:"sandbox,omitempty"`
 	Error                string     `json:"error,omitempty"`
 	Warnings             []string   `json:"warnings,omitempty"`
+
+	passphraseSet bool // file store: new writes are encrypted
 }
 
 func newStatusCmd(env *Env) *cobra.Command {
@@ -66,7 +71,10 @@ func newStatusCmd(env *Env) *cobra.Command {
 		Long: `Show what is linked and whether its tokens are usable, without contacting Entra ID.
 
 States: valid (usable now), expired (a refresh token will renew it),
-needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked.
+needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked,
+and unreadable (linked, but the record cannot be opened here, e.g. the file
+store's passphrase is missing or wrong; the fix is shown).
+For the file store, "encrypted" says whether the record is encrypted.
 A refresh token unused for 90 days is refused by Entra, so past that
 the state is needs_reauth. From 14 days before, status warns (a "warnings"
 list in --json) and names the command that renews it.
@@ -123,7 +131,7 @@ func statusRun(env *Env, o *statusOptions) error {
 
 func statusExit(s profileStatus) int {
 	switch {
-	case s.Error != "":
+	case s.Error != "" || s.State == StateUnreadable:
 		return ExitError
 	case s.State == StateNeedsReauth || s.State == StateNotLinked:
 		return ExitSignIn
@@ -157,9 +165,19 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		st = &stickyStore{Store: opened}
 		stores[storeName] = st
 	}
+	if f := fileStoreOf(st); f != nil {
+		s.passphraseSet = f.Encrypted()
+		if enc, err := f.RecordEncrypted(name); err == nil {
+			s.Encrypted = &enc
+		}
+	}
 	rec, err := st.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Reason = "settings exist but no tokens are stored"
+		return s
+	}
+	if fix := unreadableFix(err, name); fix != "" {
+		s.Linked, s.State, s.Reason, s.Fix = true, StateUnreadable, err.Error(), fix
 		return s
 	}
 	if err != nil {
@@ -231,6 +249,44 @@ func inDays(days int) string {
 	return fmt.Sprintf("in %d days", days)
 }
 
+// unreadableFix says how to get at a record that exists but cannot be
+// opened (a missing or wrong passphrase, a damaged entry); "" for any
+// other error.
+func unreadableFix(err error, profile string) string {
+	relink := "ms365auth link" + profileFlag(profile)
+	switch {
+	case errors.Is(err, store.ErrPassphrase):
+		return fmt.Sprintf("set %s, or %s, to the passphrase the tokens were stored with; if it is lost, sign in again, which replaces them: %s",
+			store.EnvPassphrase, store.EnvPassphraseFile, relink)
+	case errors.Is(err, store.ErrCorrupt):
+		return "sign in again, which replaces the damaged record: " + relink
+	}
+	return ""
+}
+
+// fileStoreOf returns the file store behind st, or nil for another store.
+func fileStoreOf(st store.Store) *store.File {
+	if s, ok := st.(*stickyStore); ok {
+		st = s.Store
+	}
+	f, _ := st.(*store.File)
+	return f
+}
+
+// storeText says where the tokens are and, for the file store, whether
+// they are encrypted.
+func storeText(s profileStatus) string {
+	switch {
+	case s.Encrypted == nil:
+		return s.Store
+	case *s.Encrypted:
+		return s.Store + ", encrypted with a passphrase"
+	case s.passphraseSet:
+		return s.Store + ", not encrypted yet (its next write encrypts it: ms365auth reauth" + profileFlag(s.Profile) + ")"
+	}
+	return s.Store + ", not encrypted (to encrypt it, set " + store.EnvPassphraseFile + " or " + store.EnvPassphrase + ")"
+}
+
 // stickyStore remembers that a store is unavailable, so that status --all
 // waits for a hung keyring once, not once per profile.
 type stickyStore struct {
@@ -285,6 +341,12 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 			row("error", s.Error)
 			continue
 		}
+		if s.State == StateUnreadable {
+			row("state", style.Red("unreadable")+": "+s.Reason)
+			row("fix", s.Fix)
+			row("store", storeText(s))
+			continue
+		}
 		if !s.Linked {
 			row("state", "not linked")
 			if s.Profile == profile.SandboxName {
@@ -320,7 +382,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		if s.LastRefreshAt != nil {
 			row("last refresh", s.LastRefreshAt.Local().Format(time.RFC1123))
 		}
-		row("store", s.Store)
+		row("store", storeText(s))
 		for _, w := range s.Warnings {
 			row("warning", style.Yellow(w))
 		}

@@ -115,6 +115,27 @@ func (f *File) Name() string { return "file" }
 // Encrypted reports whether new files are encrypted.
 func (f *File) Encrypted() bool { return f.Passphrase != "" }
 
+// RecordEncrypted reports whether the record of profile is encrypted on
+// disk, without decrypting it; ErrNotFound when there is none. A plain
+// record stays plain until its next write, even with a passphrase set.
+func (f *File) RecordEncrypted(profile string) (bool, error) {
+	path, err := f.path(profile, recordSuffix)
+	if err != nil {
+		return false, err
+	}
+	file, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot read the file store: %w", err)
+	}
+	defer file.Close()
+	head := make([]byte, len(ageHeader))
+	n, _ := io.ReadFull(file, head)
+	return string(head[:n]) == ageHeader, nil
+}
+
 // Load reads the record of profile; ErrNotFound when there is none,
 // ErrCorrupt when it cannot be decoded.
 func (f *File) Load(profile string) (*Record, error) {
