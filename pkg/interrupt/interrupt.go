@@ -19,7 +19,9 @@ const Grace = 5 * time.Second
 
 // Context returns a context cancelled by the first SIGINT or SIGTERM. A
 // second signal, or the end of grace after the first, ends the process
-// with exit status 1, after a line on stderr. stop undoes it all.
+// with exit status 1, after a line on stderr; a fifth of the way through
+// grace, a process still running says that a second signal stops it at
+// once. stop undoes it all.
 func Context(parent context.Context, grace time.Duration, stderr io.Writer) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
 	signals := make(chan os.Signal, 2)
@@ -32,17 +34,23 @@ func Context(parent context.Context, grace time.Duration, stderr io.Writer) (ctx
 			return
 		}
 		cancel()
-		timer := time.NewTimer(grace)
-		defer timer.Stop()
-		select {
-		case <-signals:
-			fmt.Fprintln(stderr, "interrupted again: stopped at once")
-		case <-timer.C:
-			fmt.Fprintf(stderr, "interrupted: still busy %s later, stopped\n", grace)
-		case <-done:
-			return
+		notice, end := time.NewTimer(grace/5), time.NewTimer(grace)
+		defer notice.Stop()
+		defer end.Stop()
+		for {
+			select {
+			case <-signals:
+				fmt.Fprintln(stderr, "interrupted again: stopped at once")
+				os.Exit(1)
+			case <-notice.C:
+				fmt.Fprintln(stderr, "interrupted: still stopping; interrupt again to stop at once")
+			case <-end.C:
+				fmt.Fprintf(stderr, "interrupted: still busy %s later, stopped\n", grace)
+				os.Exit(1)
+			case <-done:
+				return
+			}
 		}
-		os.Exit(1)
 	}()
 	return ctx, func() {
 		signal.Stop(signals)
