@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -35,30 +38,31 @@ type statusOptions struct {
 // profileStatus is the JSON shape of one profile's status. It never holds
 // a token.
 type profileStatus struct {
-	Profile              string     `json:"profile"`
-	Linked               bool       `json:"linked"`
-	State                string     `json:"state"`
-	Account              string     `json:"account,omitempty"`
-	Name                 string     `json:"name,omitempty"`
-	TenantID             string     `json:"tenant_id,omitempty"`
-	ClientID             string     `json:"client_id,omitempty"`
-	Authority            string     `json:"authority,omitempty"`
-	Method               string     `json:"method,omitempty"`
-	RedirectURI          string     `json:"redirect_uri,omitempty"`
-	Scopes               []string   `json:"scopes"`
-	RequestedScopes      []string   `json:"requested_scopes,omitempty"`
-	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
-	RefreshToken         bool       `json:"refresh_token"`
-	RefreshTokenDaysLeft *int       `json:"refresh_token_days_left,omitempty"`
-	LinkedAt             *time.Time `json:"linked_at,omitempty"`
-	LastRefreshAt        *time.Time `json:"last_refresh_at,omitempty"`
-	Store                string     `json:"store,omitempty"`
-	Encrypted            *bool      `json:"encrypted,omitempty"` // file store only: the record on disk
-	Reason               string     `json:"reason,omitempty"`
-	Fix                  string     `json:"fix,omitempty"`
-	Sandbox              bool       `json:"sandbox,omitempty"`
-	Error                string     `json:"error,omitempty"`
-	Warnings             []string   `json:"warnings,omitempty"`
+	Profile              string       `json:"profile"`
+	Linked               bool         `json:"linked"`
+	State                string       `json:"state"`
+	Account              string       `json:"account,omitempty"`
+	Name                 string       `json:"name,omitempty"`
+	TenantID             string       `json:"tenant_id,omitempty"`
+	ClientID             string       `json:"client_id,omitempty"`
+	Authority            string       `json:"authority,omitempty"`
+	Method               string       `json:"method,omitempty"`
+	RedirectURI          string       `json:"redirect_uri,omitempty"`
+	Scopes               []string     `json:"scopes"`
+	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool         `json:"refresh_token"`
+	RefreshTokenDaysLeft *int         `json:"refresh_token_days_left,omitempty"`
+	LinkedAt             *time.Time   `json:"linked_at,omitempty"`
+	LastRefreshAt        *time.Time   `json:"last_refresh_at,omitempty"`
+	Store                string       `json:"store,omitempty"`
+	Encrypted            *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
+	Reason               string       `json:"reason,omitempty"`
+	Fix                  string       `json:"fix,omitempty"`
+	Sandbox              bool         `json:"sandbox,omitempty"`
+	Error                string       `json:"error,omitempty"`
+	OtherTokens          []otherToken `json:"other_tokens,omitempty"`
+	Warnings             []string     `json:"warnings,omitempty"`
 
 	passphraseSet bool // file store: new writes are encrypted
 }
@@ -75,6 +79,8 @@ needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked,
 and unreadable (linked, but the record cannot be opened here, e.g. the file
 store's passphrase is missing or wrong; the fix is shown).
 For the file store, "encrypted" says whether the record is encrypted.
+Tokens that "token --scopes" keeps for other resources (e.g. Outlook for
+IMAP and SMTP) are listed with their expiry ("other_tokens" in --json).
 A refresh token unused for 90 days is refused by Entra, so past that
 the state is needs_reauth. From 14 days before, status warns (a "warnings"
 list in --json) and names the command that renews it.
@@ -194,6 +200,7 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
 	s.LinkedAt = timePtr(rec.LinkedAt)
 	s.LastRefreshAt = timePtr(rec.LastRefreshAt)
+	s.OtherTokens = otherTokens(rec, now)
 	if left, ok := tokenlife.DaysLeft(rec, now); ok && !rec.NeedsReauth {
 		s.RefreshTokenDaysLeft = &left
 	}
@@ -287,6 +294,31 @@ func storeText(s profileStatus) string {
 	return s.Store + ", not encrypted (to encrypt it, set " + store.EnvPassphraseFile + " or " + store.EnvPassphrase + ")"
 }
 
+// otherToken is an access token kept for another resource (token --scopes),
+// e.g. Exchange for IMAP and SMTP. It never holds the token.
+type otherToken struct {
+	Resource  string     `json:"resource"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Valid     bool       `json:"valid"`
+}
+
+// otherTokens lists a record's tokens for other resources, in a stable
+// order (by the scopes they were asked for).
+func otherTokens(rec *store.Record, now time.Time) []otherToken {
+	var out []otherToken
+	for _, key := range slices.Sorted(maps.Keys(rec.Resources)) {
+		t := rec.Resources[key]
+		scopes := strings.Fields(key)
+		resource := ""
+		if len(scopes) > 0 {
+			resource = entra.ScopeResource(scopes[0])
+		}
+		out = append(out, otherToken{Resource: resource, Scopes: scopes, ExpiresAt: timePtr(t.Expiry), Valid: t.AccessToken != "" && now.Before(t.Expiry)})
+	}
+	return out
+}
+
 // stickyStore remembers that a store is unavailable, so that status --all
 // waits for a hung keyring once, not once per profile.
 type stickyStore struct {
@@ -367,7 +399,13 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		row("authority", s.Authority)
 		row("method", s.Method)
 		row("redirect uri", s.RedirectURI)
-		row("scopes", strings.Join(s.Scopes, " "))
+		// What the profile asks for, and what the last token granted: Entra
+		// also grants what it was given consent for earlier.
+		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
+		row("granted", strings.Join(s.Scopes, " "))
+		for _, t := range s.OtherTokens {
+			row("other token", describeOtherToken(t, now))
+		}
 		switch {
 		case s.State == StateNeedsReauth && s.RefreshToken:
 			row("refresh token", "yes, but it no longer works")
@@ -424,6 +462,18 @@ func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 		}
 		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
 	}
+}
+
+func describeOtherToken(t otherToken, now time.Time) string {
+	var names []string
+	for _, sc := range t.Scopes {
+		names = append(names, strings.TrimPrefix(sc, t.Resource+"/"))
+	}
+	what := t.Resource + " (" + strings.Join(names, " ") + ")"
+	if t.Valid {
+		return what + ", expires in " + roughly(t.ExpiresAt.Sub(now))
+	}
+	return what + ", expired (the next token --scopes renews it)"
 }
 
 // roughly writes a duration as a person would say it: "1h 5m", "59m", "20s".
