@@ -6,10 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 type tokenOptions struct {
@@ -52,63 +48,12 @@ Exit status: 0 with a token, 3 when a person must sign in (run
 }
 
 func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
-	p, st, rec, err := linkedProfile(env, o.Profile)
+	t, err := accessToken(cmd.Context(), env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: o.Margin})
 	if err != nil {
 		return err
 	}
-	var scopes []string
-	if len(o.Scopes) > 0 {
-		resolved, err := entra.ResolveScopes(o.Scopes)
-		if err != nil {
-			return err
-		}
-		scopes = resourceScopes(resolved)
-	}
-	key := resourceKey(scopes)
-	renewed, err := newRefresher(env, p, st).ensure(cmd.Context(), rec, scopes, o.Margin, false)
-	var te *TransientError
-	if err != nil && !errors.As(err, &te) {
-		return err
-	}
-	if err == nil {
-		rec = renewed
-	}
-	warnRefreshTokenEnding(env, p.Name, rec)
-	if err != nil {
-		if !fresh(rec, key, env.Now(), 0) {
-			return err
-		}
-		// Renewing early failed for now, but the token still works: a mail
-		// client is better served by it than by an error.
-		fmt.Fprintf(env.Err, "warning: %v\nwarning: printing the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
-	}
-	token := rec.AccessToken
-	if key != "" {
-		token = rec.Resources[key].AccessToken
-	}
-	_, err = fmt.Fprintln(env.Out, token)
+	_, err = fmt.Fprintln(env.Out, t.AccessToken)
 	return err
-}
-
-// linkedProfile loads a profile's settings and its record (one store read).
-// A profile that was never linked needs a person.
-func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
-	p, err := loadProfile(name)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	st, err := openProfileStore(env, p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rec, err := st.Load(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, st, nil, &SignInRequiredError{Profile: name, Reason: "no tokens are stored"}
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return p, st, rec, nil
 }
 
 // resourceScopes drops the OIDC scopes, which every request carries anyway.
@@ -122,12 +67,4 @@ func resourceScopes(scopes []string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// expiryOf is when the token for key expires; "" is the main one.
-func expiryOf(rec *store.Record, key string) time.Time {
-	if key == "" {
-		return rec.Expiry
-	}
-	return rec.Resources[key].Expiry
 }
