@@ -1,0 +1,277 @@
+//go:build linux
+
+package cli_test
+
+// The mail recipes of docs/recipes.md, run with the real clients from
+// Debian (msmtp, mbsync, neomutt, curl) against a real Dovecot that checks
+// tokens as Exchange Online does (pkg/internal/mailtest), with ms365auth
+// behind them. The auth lines come from the document; a test only points
+// the host, port and trusted certificate at the private server.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
+)
+
+// The recipes' mailbox. The double knows it, so the user lines stay as
+// written.
+const recipeUser = "adele@contoso.com"
+
+// mailWorld is a person with a linked profile "work" and their mail server.
+type mailWorld struct {
+	*harness
+	t      *testing.T
+	mail   *mailtest.Server
+	home   string   // HOME of the mail clients (~/Mail, ~/.cache, ...)
+	env    []string // the clients' environment: ms365auth on PATH
+	offset atomic.Int64
+}
+
+// newMailWorld links the profile "work" with the recipes' link command.
+// programs are the clients the test needs, with their Debian packages.
+func newMailWorld(t *testing.T, programs ...string) *mailWorld {
+	t.Helper()
+	for i := 0; i+1 < len(programs); i += 2 {
+		mailtest.Require(t, programs[i], programs[i+1])
+	}
+	h := newHarness(t)
+	h.srv.AddUser(entratest.User{Username: recipeUser, Name: "Adele Vance"})
+	h.srv.SignInAs(recipeUser)
+	w := &mailWorld{harness: h, t: t, home: t.TempDir()}
+	// One clock for Entra and Exchange, which tests move forward.
+	now := func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
+	h.srv.SetClock(now)
+	w.mail = mailtest.Start(t, mailtest.Options{Lookup: h.srv.LookupAccessToken, Now: now})
+	w.env = append(slices.Clone(h.env),
+		"HOME="+w.home,
+		"PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
+
+	link := recipeCommand(t, "link")
+	if r := runDocCommand(t, h, link); r.code != 0 {
+		t.Fatalf("%s\n  exit %d:\n%s", link, r.code, r.stderr)
+	}
+	return w
+}
+
+// recipeCommand is the first ms365auth command line of docs/recipes.md
+// with this subcommand.
+func recipeCommand(t *testing.T, subcommand string) docCommand {
+	t.Helper()
+	for _, c := range docCommands(t, "docs/recipes.md", false) {
+		if c.args[0] == subcommand {
+			return c
+		}
+	}
+	t.Fatalf("docs/recipes.md has no %q command", subcommand)
+	return docCommand{}
+}
+
+// recipe returns the n-th (from 0) code block under a heading of
+// docs/recipes.md, as written.
+func recipe(t *testing.T, heading string, n int) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "recipes.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	at := slices.Index(lines, heading)
+	if at < 0 {
+		t.Fatalf("docs/recipes.md has no heading %q", heading)
+	}
+	next := len(lines)
+	for i := at + 1; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "## ") {
+			next = i
+			break
+		}
+	}
+	var blocks []string
+	for _, d := range markdownCode(string(data), false) {
+		if d.line > at+1 && d.line <= next {
+			blocks = append(blocks, d.text)
+		}
+	}
+	if n >= len(blocks) {
+		t.Fatalf("docs/recipes.md has %d code blocks under %q, not %d", len(blocks), heading, n+1)
+	}
+	return blocks[n]
+}
+
+// configKey is what a configuration line sets: its first word, or for
+// mutt's "set name = value" the name.
+func configKey(line string) string {
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 0:
+		return ""
+	case f[0] == "set" && len(f) > 1:
+		return f[1]
+	}
+	return f[0]
+}
+
+// pointAt rewrites a recipe for the private server: lines setting a key of
+// override are replaced by its value (which may add lines, such as the
+// certificate to trust), and the rest is kept as written. Every key must
+// be found.
+func pointAt(t *testing.T, recipe string, override map[string]string) string {
+	t.Helper()
+	var out []string
+	used := map[string]bool{}
+	for _, line := range strings.Split(recipe, "\n") {
+		if v, ok := override[configKey(line)]; ok {
+			used[configKey(line)] = true
+			line = v
+		}
+		out = append(out, line)
+	}
+	for k := range override {
+		if !used[k] {
+			t.Fatalf("the recipe sets no %q any more:\n%s", k, recipe)
+		}
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func (w *mailWorld) port(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return port
+}
+
+// writeConfig writes a client's configuration, readable only by its owner
+// (msmtp insists).
+func (w *mailWorld) writeConfig(name, text string) string {
+	path := filepath.Join(w.home, name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	return path
+}
+
+// client runs a mail client to completion.
+func (w *mailWorld) client(stdin string, name string, args ...string) result {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env, cmd.Dir = w.env, w.home
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return result{w.exitCode(append([]string{name}, args...), cmd.Run(), errb.String()), out.String(), errb.String()}
+}
+
+// message is a small mail from the recipes' user.
+func message(subject string) string {
+	return fmt.Sprintf("From: Adele Vance <%s>\r\nTo: bob@contoso.com\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d@contoso.com>\r\n\r\nHello.\r\n",
+		recipeUser, subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
+}
+
+// msmtpConfig is the msmtp recipe pointed at the private server.
+func (w *mailWorld) msmtpConfig() string {
+	return w.writeConfig("msmtprc", pointAt(w.t, recipe(w.t, "## msmtp", 0), map[string]string{
+		"host": "host 127.0.0.1",
+		"port": "port " + w.port(w.mail.Submission) + "\ntls_trust_file " + w.mail.CAFile,
+	}))
+}
+
+// mbsyncConfig writes the isync recipe, pointed at the private server, to
+// ~/.mbsyncrc.
+func (w *mailWorld) mbsyncConfig() string {
+	return w.writeConfig(".mbsyncrc", pointAt(w.t, recipe(w.t, "## isync (mbsync)", 0), map[string]string{
+		"Host": "Host localhost", // isync 1.4 matches no IP address in a certificate
+		"Port": "Port " + w.port(w.mail.IMAPS) + "\nCertificateFile " + w.mail.CAFile,
+	}))
+}
+
+// send sends a message with the msmtp recipe.
+func (w *mailWorld) send(cfg, subject string) result {
+	return w.client(message(subject), "msmtp", "-C", cfg, "bob@contoso.com")
+}
+
+// waitSent waits for n relayed messages.
+func (w *mailWorld) waitSent(n int) []mailtest.Message {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	sent, err := w.mail.WaitSent(ctx, n)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sent
+}
+
+// synced lists the files mbsync wrote into the recipe's local INBOX.
+func (w *mailWorld) synced() []string {
+	var names []string
+	for _, sub := range []string{"new", "cur"} {
+		files, _ := filepath.Glob(filepath.Join(w.home, "Mail", "work", "INBOX", sub, "*"))
+		names = append(names, files...)
+	}
+	return names
+}
+
+// refreshes counts the refresh grants Entra answered so far.
+func (w *mailWorld) refreshes() int { return w.srv.Stats().Refreshes }
+
+// lastCheck is the mail server's latest token check.
+func (w *mailWorld) lastCheck() mailtest.Check {
+	checks := w.mail.Checks()
+	if len(checks) == 0 {
+		w.t.Fatal("the mail server checked no token")
+	}
+	return checks[len(checks)-1]
+}
+
+func TestMailMsmtpRecipe(t *testing.T) {
+	w := newMailWorld(t, "msmtp", "msmtp")
+	if r := w.send(w.msmtpConfig(), "msmtp recipe"); r.code != 0 {
+		t.Fatalf("msmtp exit %d:\n%s", r.code, r.all())
+	}
+	m := w.waitSent(1)[0]
+	if m.From != recipeUser || !slices.Equal(m.To, []string{"bob@contoso.com"}) || !strings.Contains(m.Data, "Subject: msmtp recipe") {
+		t.Errorf("relayed %+v", m)
+	}
+	if c := w.lastCheck(); c.Service != "submission" || c.User != recipeUser || c.Refusal != "" {
+		t.Errorf("token check %+v", c)
+	}
+}
+
+func TestMailMbsyncRecipe(t *testing.T) {
+	w := newMailWorld(t, "mbsync", "isync")
+	if err := w.mail.Deliver("adele", message("waiting in the inbox")); err != nil {
+		t.Fatal(err)
+	}
+	w.mbsyncConfig()
+	r := w.client("", "sh", "-ec", recipe(t, "## isync (mbsync)", 1))
+	if r.code != 0 {
+		t.Fatalf("mbsync exit %d:\n%s", r.code, r.all())
+	}
+	files := w.synced()
+	if len(files) != 1 {
+		t.Fatalf("mbsync synced %d messages, want 1:\n%s", len(files), r.all())
+	}
+	if data, _ := os.ReadFile(files[0]); !strings.Contains(string(data), "Subject: waiting in the inbox") {
+		t.Errorf("synced message:\n%s", data)
+	}
+	if c := w.lastCheck(); c.Service != "imap" || c.User != recipeUser || c.Refusal != "" {
+		t.Errorf("token check %+v", c)
+	}
+}
