@@ -275,3 +275,49 @@ func TestMailMbsyncRecipe(t *testing.T) {
 		t.Errorf("token check %+v", c)
 	}
 }
+
+// muttrc is the mutt recipe pointed at the private server, with its
+// certificate trusted.
+func (w *mailWorld) muttrc() string {
+	rc := strings.NewReplacer(
+		"outlook.office365.com:993", w.mail.IMAPS,
+		"smtp.office365.com:587", w.mail.Submission,
+	).Replace(recipe(w.t, "## mutt and neomutt", 0))
+	return w.writeConfig("neomuttrc", rc+"\nset ssl_ca_certificates_file = \""+w.mail.CAFile+"\"\n")
+}
+
+func TestMailNeomuttRecipe(t *testing.T) {
+	w := newMailWorld(t, "neomutt", "neomutt")
+	rc := w.muttrc()
+
+	// Sending: mutt's batch mode, a message on standard input.
+	if r := w.client("Hello from neomutt.\n", "neomutt", "-n", "-F", rc, "-s", "neomutt recipe", "bob@contoso.com"); r.code != 0 {
+		t.Fatalf("neomutt sending exit %d:\n%s", r.code, r.all())
+	}
+	m := w.waitSent(1)[0]
+	if m.From != recipeUser || !strings.Contains(m.Data, "Subject: neomutt recipe") {
+		t.Errorf("relayed %+v", m)
+	}
+	if c := w.lastCheck(); c.Service != "submission" || c.Refusal != "" {
+		t.Errorf("token check %+v", c)
+	}
+
+	// Reading: neomutt on a terminal opens the inbox over IMAP.
+	if err := w.mail.Deliver("adele", message("read me in neomutt")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	cmd := exec.CommandContext(ctx, "neomutt", "-n", "-F", rc)
+	cmd.Env, cmd.Dir = append(slices.Clone(w.env), "TERM=xterm"), w.home
+	term := startTerminal(t, cmd, cancel)
+	term.waitFor("read me in neomutt")
+	if _, err := term.tty.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if code := term.wait(); code != 0 {
+		t.Errorf("neomutt exit %d:\n%s", code, term.transcript())
+	}
+	if c := w.lastCheck(); c.Service != "imap" || c.Refusal != "" {
+		t.Errorf("token check %+v", c)
+	}
+}

@@ -108,9 +108,9 @@ func (a xoauth2Auth) Next(_ []byte, more bool) ([]byte, error) {
 	return nil, nil
 }
 
-func TestSubmissionRelaysMessages(t *testing.T) {
+func TestSubmissionChecksTokens(t *testing.T) {
 	s := Start(t, Options{Lookup: tokens})
-	send := func(token string) error {
+	send := func(user, token string) error {
 		c, err := smtp.Dial(s.Submission)
 		if err != nil {
 			t.Fatal(err)
@@ -119,9 +119,13 @@ func TestSubmissionRelaysMessages(t *testing.T) {
 		if err := c.StartTLS(tlsConfig(t, s)); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Auth(xoauth2Auth{adele, token}); err != nil {
+		if err := c.Auth(xoauth2Auth{user, token}); err != nil {
 			return err
 		}
+		if err := c.Mail("bob@contoso.com"); err == nil || !strings.Contains(err.Error(), "SendAsDenied") {
+			t.Errorf("sending as someone else: %v, want SendAsDenied", err)
+		}
+		c.Reset()
 		c.Mail(adele)
 		c.Rcpt("bob@contoso.com")
 		w, err := c.Data()
@@ -134,10 +138,15 @@ func TestSubmissionRelaysMessages(t *testing.T) {
 		}
 		return c.Quit()
 	}
-	if err := send("graph"); err == nil || !strings.Contains(err.Error(), "535") {
-		t.Errorf("a Graph token: %v, want 535", err)
+	for token, want := range map[string]string{"graph": "5.7.3 Authentication unsuccessful", "forged": "5.7.3 Authentication unsuccessful"} {
+		if err := send(adele, token); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("token %q: %v, want %s", token, err, want)
+		}
 	}
-	if err := send("good"); err != nil {
+	if err := send("bob@contoso.com", "good"); err == nil || !strings.Contains(err.Error(), "5.7.3 Authentication unsuccessful") {
+		t.Errorf("adele's token for bob: %v, want 535 5.7.3", err)
+	}
+	if err := send(adele, "good"); err != nil {
 		t.Fatalf("an Outlook token: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -146,7 +155,7 @@ func TestSubmissionRelaysMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := sent[0]; m.From != adele || len(m.To) != 1 || m.To[0] != "bob@contoso.com" || !strings.Contains(m.Data, "\r\n.dot-stuffed line\r\n") {
+	if m := sent[0]; m.User != adele || m.From != adele || len(m.To) != 1 || m.To[0] != "bob@contoso.com" || !strings.Contains(m.Data, "\r\n.dot-stuffed line\r\n") {
 		t.Errorf("relayed %+v", m)
 	}
 }
