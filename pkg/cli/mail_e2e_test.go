@@ -23,6 +23,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // The recipes' mailbox. The double knows it, so the user lines stay as
@@ -79,9 +80,19 @@ func recipeCommand(t *testing.T, subcommand string) docCommand {
 	return docCommand{}
 }
 
-// recipe returns the n-th (from 0) code block under a heading of
-// docs/recipes.md, as written.
+// recipe returns the n-th (from 0) code block in the section of
+// docs/recipes.md under heading ("## msmtp"), as written.
 func recipe(t *testing.T, heading string, n int) string {
+	t.Helper()
+	block, ok := recipeIfAny(t, heading, n)
+	if !ok {
+		t.Fatalf("docs/recipes.md has fewer than %d code blocks under %q", n+1, heading)
+	}
+	return block
+}
+
+// recipeIfAny is recipe, reporting a missing block instead of failing.
+func recipeIfAny(t *testing.T, heading string, n int) (string, bool) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "recipes.md"))
 	if err != nil {
@@ -92,9 +103,15 @@ func recipe(t *testing.T, heading string, n int) string {
 	if at < 0 {
 		t.Fatalf("docs/recipes.md has no heading %q", heading)
 	}
-	next := len(lines)
+	// The section ends at the next heading of its level or above (outside
+	// code blocks, where "# " starts a comment).
+	level := strings.Index(heading, " ")
+	next, fenced := len(lines), false
 	for i := at + 1; i < len(lines); i++ {
-		if strings.HasPrefix(lines[i], "## ") {
+		if strings.HasPrefix(lines[i], "```") {
+			fenced = !fenced
+		}
+		if n := strings.Index(lines[i], "# "); !fenced && strings.HasPrefix(lines[i], "#") && n >= 0 && n < level {
 			next = i
 			break
 		}
@@ -106,9 +123,9 @@ func recipe(t *testing.T, heading string, n int) string {
 		}
 	}
 	if n >= len(blocks) {
-		t.Fatalf("docs/recipes.md has %d code blocks under %q, not %d", len(blocks), heading, n+1)
+		return "", false
 	}
-	return blocks[n]
+	return blocks[n], true
 }
 
 // configKey is what a configuration line sets: its first word, or for
@@ -321,3 +338,209 @@ func TestMailNeomuttRecipe(t *testing.T) {
 		t.Errorf("token check %+v", c)
 	}
 }
+
+func TestMailCurlRecipe(t *testing.T) {
+	w := newMailWorld(t, "curl", "curl")
+	if err := w.mail.Deliver("adele", message("fetched by curl")); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.ReplaceAll(recipe(t, "## curl and IMAP", 0), "//outlook.office365.com/", "//"+w.mail.IMAPS+"/")
+	w.env = append(w.env, "CURL_CA_BUNDLE="+w.mail.CAFile)
+	r := w.client("", "sh", "-ec", script)
+	if r.code != 0 || !strings.Contains(r.stdout, "Subject: fetched by curl") {
+		t.Fatalf("curl exit %d:\n%s", r.code, r.all())
+	}
+	if c := w.lastCheck(); c.Service != "imap" || c.Refusal != "" {
+		t.Errorf("token check %+v", c)
+	}
+}
+
+// expireTokens moves time on by two hours: Entra's and the mail server's
+// clocks, and, since ms365auth reads the real clock, the expiry times it
+// stored. Every access token issued so far is then expired everywhere.
+func (w *mailWorld) expireTokens() {
+	w.t.Helper()
+	w.offset.Add(int64(2 * time.Hour))
+	ks := store.NewKeyring()
+	rec, err := ks.Load("work")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	rec.Expiry = past
+	for k, r := range rec.Resources {
+		r.Expiry = past
+		rec.Resources[k] = r
+	}
+	if err := ks.Save("work", rec); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// syncOnce runs the isync recipe's sync and expects it to work.
+func (w *mailWorld) syncOnce() {
+	w.t.Helper()
+	if r := w.client("", "sh", "-ec", recipe(w.t, "## isync (mbsync)", 1)); r.code != 0 {
+		w.t.Fatalf("mbsync exit %d:\n%s", r.code, r.all())
+	}
+}
+
+// TestMailTokenExpiresBetweenRuns: while the token is good, mbsync runs
+// without Entra; once it has expired, the next run gets a new one with
+// exactly one refresh, and the server takes it.
+func TestMailTokenExpiresBetweenRuns(t *testing.T) {
+	w := newMailWorld(t, "mbsync", "isync")
+	w.mbsyncConfig()
+	w.syncOnce()
+	before := w.refreshes()
+	w.syncOnce()
+	if n := w.refreshes() - before; n != 0 {
+		t.Errorf("a run with a good token refreshed %d times", n)
+	}
+
+	w.expireTokens()
+	checks := len(w.mail.Checks())
+	w.syncOnce()
+	if n := w.refreshes() - before; n != 1 {
+		t.Errorf("the run after expiry refreshed %d times, want 1", n)
+	}
+	for _, c := range w.mail.Checks()[checks:] {
+		if c.Refusal != "" {
+			t.Errorf("the server refused a token after expiry: %+v", c)
+		}
+	}
+}
+
+// TestMailFiveClientsAtOnceRefreshOnce: a mail queue flush, five msmtp
+// processes at once on an expired token: one refresh, five messages.
+func TestMailFiveClientsAtOnceRefreshOnce(t *testing.T) {
+	w := newMailWorld(t, "msmtp", "msmtp")
+	cfg := w.msmtpConfig()
+	if r := w.send(cfg, "first"); r.code != 0 {
+		t.Fatalf("msmtp exit %d:\n%s", r.code, r.all())
+	}
+	w.expireTokens()
+	before := w.refreshes()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for i := range 5 {
+		cmd := exec.CommandContext(ctx, "msmtp", "-C", cfg, "bob@contoso.com")
+		cmd.Env, cmd.Dir = w.env, w.home
+		cmd.Stdin = strings.NewReader(message(fmt.Sprintf("queued %d", i)))
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("msmtp %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	w.waitSent(6)
+	if n := w.refreshes() - before; n != 1 {
+		t.Errorf("five clients at once refreshed %d times, want 1", n)
+	}
+}
+
+// TestMailRevokedRefreshToken: the refresh token is revoked (a password
+// reset) and the access token has expired. The client fails, showing
+// ms365auth's one line; "ms365auth token" exits 3 and prints nothing a
+// client could take for a token; the cron recipe notifies once.
+func TestMailRevokedRefreshToken(t *testing.T) {
+	w := newMailWorld(t, "mbsync", "isync")
+	w.mbsyncConfig()
+	w.syncOnce()
+	w.srv.RevokeRefreshTokens()
+	w.expireTokens()
+	checks := len(w.mail.Checks())
+
+	r := w.client("", "sh", "-ec", recipe(t, "## isync (mbsync)", 1))
+	if r.code == 0 {
+		t.Fatalf("mbsync worked with a revoked refresh token:\n%s", r.all())
+	}
+	token := w.client("", binary, "token", "--profile", "work", "--scopes", "imap")
+	if token.code != 3 || token.stdout != "" || strings.Count(token.stderr, "\n") != 1 {
+		t.Fatalf("ms365auth token: exit %d, stdout %q, stderr %q; want 3, nothing, one line", token.code, token.stdout, token.stderr)
+	}
+	if !strings.Contains(r.all(), strings.TrimSpace(token.stderr)) {
+		t.Errorf("mbsync does not show ms365auth's message %q:\n%s", token.stderr, r.all())
+	}
+	if got := w.mail.Checks()[checks:]; len(got) != 0 {
+		t.Errorf("mbsync logged in with something after all: %+v", got)
+	}
+
+	// The cron job of the recipe, with a mail command that records what
+	// it is asked to send.
+	var job string
+	for _, line := range strings.Split(recipe(t, "### cron", 0), "\n") {
+		if f := strings.Fields(line); len(f) > 5 && f[5] == "ms365auth" {
+			job = strings.Join(f[5:], " ")
+		}
+	}
+	if job == "" {
+		t.Fatal("the cron recipe has no ms365auth job")
+	}
+	bin, sent := filepath.Join(w.home, "bin"), filepath.Join(w.home, "mail-sent")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	shim := "#!/bin/sh\n{ echo \"mail $*\"; cat; echo .; } >> '" + sent + "'\n"
+	if err := os.WriteFile(filepath.Join(bin, "mail"), []byte(shim), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.env = append(w.env, "PATH="+bin+string(os.PathListSeparator)+filepath.Dir(binary)+string(os.PathListSeparator)+"/usr/bin:/bin")
+	cron := w.client("", "sh", "-c", job)
+	if cron.code != 3 {
+		t.Errorf("the cron job: exit %d, want 3:\n%s", cron.code, cron.all())
+	}
+	notes, _ := os.ReadFile(sent)
+	if strings.Count(string(notes), "mail -s") != 1 || !strings.Contains(string(notes), "ms365auth link --profile work") {
+		t.Errorf("the cron job's notifications:\n%s", notes)
+	}
+}
+
+// TestMailWrongResourceRefused: a Graph token (token without --scopes) is
+// refused by the IMAP server, and every mail recipe asks for an Outlook
+// scope, so none can send one.
+func TestMailWrongResourceRefused(t *testing.T) {
+	w := newMailWorld(t, "curl", "curl")
+	curl := recipe(t, "## curl and IMAP", 0)
+	graph := strings.NewReplacer(" --scopes imap", "", "//outlook.office365.com/", "//"+w.mail.IMAPS+"/").Replace(curl)
+	w.env = append(w.env, "CURL_CA_BUNDLE="+w.mail.CAFile)
+	r := w.client("", "sh", "-ec", graph)
+	if r.code == 0 {
+		t.Fatalf("curl logged in with a Graph token:\n%s", r.all())
+	}
+	if c := w.lastCheck(); !strings.Contains(c.Refusal, "audience https://graph.microsoft.com") {
+		t.Errorf("token check %+v, want a refused Graph audience", c)
+	}
+
+	outlook := []string{"imap", "smtp", "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"}
+	for _, section := range mailRecipes {
+		for i := 0; ; i++ {
+			block, ok := recipeIfAny(t, section, i)
+			if !ok {
+				break
+			}
+			cmds, err := commandsIn("docs/recipes.md", docText{text: block})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cmds {
+				at := slices.Index(c.args, "--scopes")
+				if c.args[0] == "token" && (at < 0 || at+1 >= len(c.args) || !slices.Contains(outlook, c.args[at+1])) {
+					t.Errorf("%s: %s asks for no Outlook scope", section, c)
+				}
+			}
+		}
+	}
+}
+
+// mailRecipes are the sections of docs/recipes.md that set up a mail client.
+var mailRecipes = []string{"## msmtp", "## mutt and neomutt", "## isync (mbsync)", "## OfflineIMAP", "## aerc", "## curl and IMAP"}
