@@ -26,6 +26,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
+// saslXOAUTH2Plugin is the Cyrus SASL plugin mbsync needs for XOAUTH2.
+const saslXOAUTH2Plugin = "/usr/lib/*/sasl2/libkdexoauth2.so*"
+
 // The recipes' mailbox. The double knows it, so the user lines stay as
 // written.
 const recipeUser = "adele@contoso.com"
@@ -46,6 +49,9 @@ func newMailWorld(t *testing.T, programs ...string) *mailWorld {
 	t.Helper()
 	for i := 0; i+1 < len(programs); i += 2 {
 		mailtest.Require(t, programs[i], programs[i+1])
+		if programs[i] == "mbsync" {
+			mailtest.RequireFile(t, saslXOAUTH2Plugin, "libsasl2-modules-kdexoauth2")
+		}
 	}
 	h := newHarness(t)
 	h.srv.AddUser(entratest.User{Username: recipeUser, Name: "Adele Vance"})

@@ -63,10 +63,23 @@ type Server struct {
 // (the CI environment variable set), which must have it installed.
 func Require(t testing.TB, program, debianPackage string) {
 	t.Helper()
-	if _, err := exec.LookPath(program); err == nil {
-		return
+	if _, err := exec.LookPath(program); err != nil {
+		missing(t, program, debianPackage)
 	}
-	msg := fmt.Sprintf("%s is not installed (apt-get install --no-install-recommends %s)", program, debianPackage)
+}
+
+// RequireFile is Require for a file, such as a plugin, named by a glob
+// pattern.
+func RequireFile(t testing.TB, pattern, debianPackage string) {
+	t.Helper()
+	if found, _ := filepath.Glob(pattern); len(found) == 0 {
+		missing(t, pattern, debianPackage)
+	}
+}
+
+func missing(t testing.TB, what, debianPackage string) {
+	t.Helper()
+	msg := fmt.Sprintf("%s is not installed (apt-get install --no-install-recommends %s)", what, debianPackage)
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
