@@ -13,13 +13,12 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
 type sample struct {
 	wall   time.Duration
-	maxRSS int64 // kilobytes
+	maxRSS int64 // kilobytes; 0 where the system does not say
 }
 
 func main() {
@@ -62,8 +61,7 @@ func run(command string) (sample, error) {
 		return sample{}, err
 	}
 	wall := time.Since(start)
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sample{wall: wall, maxRSS: ru.Maxrss}, nil
+	return sample{wall: wall, maxRSS: maxRSSKB(cmd.ProcessState)}, nil
 }
 
 func walls(s []sample) []time.Duration {

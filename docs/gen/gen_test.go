@@ -71,6 +71,22 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
+// TestReadmeTablesAreCurrent fails while the README's exit status,
+// environment and files tables differ from pkg/manual's.
+func TestReadmeTablesAreCurrent(t *testing.T) {
+	got, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := readme(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lines(want), lines(got)); diff != "" {
+		t.Errorf("README.md's tables are stale: %s (-generated +committed):\n%s", regenerate, diff)
+	}
+}
+
 // TestManPagesAreCurrent fails while docs/man differs from the command
 // tree: a page changed, missing, or left over from a removed command.
 func TestManPagesAreCurrent(t *testing.T) {
@@ -95,6 +111,38 @@ func TestManPagesAreCurrent(t *testing.T) {
 		if diff := cmp.Diff(lines(want[name]), lines(got[name])); diff != "" {
 			t.Errorf("docs/man/%s is stale: %s (-generated +committed):\n%s", name, regenerate, diff)
 		}
+	}
+}
+
+// TestManPagesHaveReferenceSections: every command's page has EXIT STATUS,
+// ENVIRONMENT and FILES (the completion scripts' pages need none), and no
+// empty list shows as a default (--scopes=[]).
+func TestManPagesHaveReferenceSections(t *testing.T) {
+	pages, err := manPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names(pages) {
+		page := string(pages[name])
+		if strings.Contains(page, "=[]") {
+			t.Errorf("%s shows an empty list as a default", name)
+		}
+		if strings.HasPrefix(name, "ms365auth-completion") {
+			continue
+		}
+		for _, section := range []string{".SH EXIT STATUS\n", ".SH ENVIRONMENT\n", ".SH FILES\n"} {
+			if !strings.Contains(page, section) {
+				t.Errorf("%s lacks %s", name, strings.TrimSpace(section))
+			}
+		}
+	}
+	for _, want := range []string{"MS365AUTH_SIGNIN_URL", "MS365AUTH_STORE_PASSPHRASE_FILE", "pending\\-PROFILE.json"} {
+		if !strings.Contains(string(pages["ms365auth.1"]), want) {
+			t.Errorf("ms365auth.1 lacks %s", want)
+		}
+	}
+	if strings.Contains(string(pages["ms365auth-token.1"]), "MS365AUTH_SIGNIN_URL") {
+		t.Errorf("ms365auth-token.1 lists a variable only reauth sets")
 	}
 }
 

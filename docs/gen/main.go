@@ -4,7 +4,9 @@
 //   - docs/troubleshooting.md, from the AADSTS table entra.Codes, the same
 //     table the error hints of ms365auth come from, framed by the
 //     hand-written sections of troubleshooting.md.tmpl;
-//   - docs/man/*.1, one man page per command, from the cobra command tree.
+//   - docs/man/*.1, one man page per command, from the cobra command tree,
+//     with the EXIT STATUS, ENVIRONMENT and FILES tables of pkg/manual;
+//   - the same tables in README.md, between its markers.
 //
 // Run it with `go generate ./...`; a test in this directory fails while
 // the committed files differ from what it would write.
@@ -35,6 +37,18 @@ func run(docs string) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(docs, "troubleshooting.md"), page, 0o644); err != nil {
+		return err
+	}
+	readmePath := filepath.Join(docs, "..", "README.md")
+	current, err := os.ReadFile(readmePath)
+	if err != nil {
+		return err
+	}
+	updated, err := readme(current)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(readmePath, updated, 0o644); err != nil {
 		return err
 	}
 	pages, err := manPages()

@@ -147,9 +147,14 @@ func TestLinkAltErrorCallbackAndTimeout(t *testing.T) {
 		t.Errorf("exit %d:\n%s\npage:\n%s", r.code, r.stderr, page)
 	}
 
+	// The timeout names the registered form of the redirect URI, not this
+	// run's random port, and is final: no "yet".
 	r = h.run("", "link", "--alt", "--no-browser", "--client-id", testClientID, "--timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.stderr, "nothing has reached") {
+	if r.code != 1 || !strings.Contains(r.stderr, "check that the redirect URI http://localhost/api/ms365auth is registered for the app (the port is ignored") {
 		t.Errorf("timeout: exit %d:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, " yet") {
+		t.Errorf("timeout: a final error says \"yet\":\n%s", r.stderr)
 	}
 }
 

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -313,9 +312,7 @@ func (h *harness) browserHook(t *testing.T) <-chan string {
 	t.Helper()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "opened")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	script := filepath.Join(dir, "browser")
 	body := "#!/bin/sh\n# Stands in for a browser: pass the URL to the test.\nprintf '%s\\n' \"$1\" > '" + fifo + "'\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {

@@ -41,8 +41,10 @@ func registerCompletions(root *cobra.Command) {
 				c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp))
 			}
 		}
-		if c.Flags().Lookup("scopes") != nil {
-			c.RegisterFlagCompletionFunc("scopes", completeScopes)
+		for _, flag := range []string{"scopes", "remove-scopes"} {
+			if c.Flags().Lookup(flag) != nil {
+				c.RegisterFlagCompletionFunc(flag, completeScopes)
+			}
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -82,7 +83,9 @@ func newDoctorCmd(env *Env) *cobra.Command {
 		Long: `Check, without signing in, what a sign-in and later token requests depend on:
 
   - the store: the D-Bus session bus, the Secret Service, whether the keyring
-    is unlocked, and a write/read/delete of a throwaway item;
+    is unlocked, a write/read/delete of a throwaway item, whether the file
+    store encrypts, and that the profile's own record opens (so a missing or
+    wrong file store passphrase shows here);
   - the authority host: reachable, the tenant known, the local clock against
     the server's Date header;
   - the profile's settings: client ID, tenant, redirect URI (with --alt, that
@@ -129,7 +132,12 @@ type doctor struct {
 	checks []check
 }
 
-func (d *doctor) add(c check) { d.checks = append(d.checks, c) }
+// add records a finding. Summaries quote what servers answered, so they
+// are cleaned of anything that could act on a terminal.
+func (d *doctor) add(c check) {
+	c.Summary = servertext.Clean(c.Summary)
+	d.checks = append(d.checks, c)
+}
 
 func (d *doctor) failed() bool {
 	for _, c := range d.checks {
@@ -147,7 +155,7 @@ func (d *doctor) failed() bool {
 func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	d := &doctor{env: env}
 	p, storeName := d.checkSettings(o)
-	d.checkStore(storeName)
+	d.checkStore(storeName, o.link.Profile)
 	switch {
 	case p == nil:
 		d.add(check{ID: "authority", Title: "authority host", Status: checkSkip, Summary: "needs valid settings"})
@@ -235,8 +243,11 @@ func (d *doctor) checkSettings(o *doctorOptions) (*profile.Profile, string) {
 // systems with a Secret Service it first looks for the session bus without
 // connecting, so that no D-Bus client is started (or a bus launched) when
 // there is none; then Probe tells whether the service answers and is
-// unlocked. Every store gets a write/read/delete of a throwaway record.
-func (d *doctor) checkStore(name string) {
+// unlocked. Every store gets a write/read/delete of a throwaway record,
+// then the profile's own record is opened (a throwaway record proves
+// nothing about a passphrase); the file store also says whether it
+// encrypts.
+func (d *doctor) checkStore(name, profileName string) {
 	st, err := d.env.OpenStore(name)
 	if err != nil {
 		d.add(check{ID: "store", Title: "store", Status: checkFail, Summary: "cannot be opened", Fix: err.Error()})
@@ -263,6 +274,62 @@ func (d *doctor) checkStore(name string) {
 	}
 	d.add(check{ID: "store.roundtrip", Title: "write/read/delete", Status: checkOK,
 		Summary: "a throwaway record the size of real tokens was stored, read back and removed from the " + title})
+	if f, ok := st.(*store.File); ok {
+		d.checkFileModes(f, profileName)
+		d.checkEncryption(f, profileName)
+	}
+	d.checkRecord(st, profileName)
+}
+
+// checkEncryption says whether the file store keeps the profile's tokens
+// encrypted. Plain text is a choice (the files are 0600), so a warning.
+func (d *doctor) checkEncryption(f *store.File, profileName string) {
+	c := check{ID: "store.encryption", Title: "encryption"}
+	stored, err := f.RecordEncrypted(profileName)
+	switch {
+	case err == nil && stored:
+		c.Status, c.Summary = checkOK, fmt.Sprintf("the record of profile %q is encrypted (age, scrypt)", profileName)
+	case err == nil && f.Encrypted():
+		c.Status, c.Summary = checkWarn, fmt.Sprintf("the record of profile %q is still plain text; its next write encrypts it with the passphrase from %s", profileName, f.PassphraseFrom)
+		c.Fix = "run: ms365auth reauth" + profileFlag(profileName)
+	case f.Encrypted():
+		c.Status, c.Summary = checkOK, "new records are encrypted (age, scrypt) with the passphrase from "+f.PassphraseFrom
+	default:
+		c.Status, c.Summary = checkWarn, "tokens are kept in plain text, in files only you can read"
+		c.Fix = "to encrypt them, set " + store.EnvPassphraseFile + " to a file holding a passphrase (or " + store.EnvPassphrase + "); the next write encrypts"
+	}
+	d.add(c)
+}
+
+// checkRecord opens the profile's own record, as token would, when there
+// is one. Nothing of it is shown.
+func (d *doctor) checkRecord(st store.Store, profileName string) {
+	c := check{ID: "store.record", Title: "profile's tokens"}
+	_, err := st.Load(profileName)
+	switch {
+	case err == nil:
+		c.Status, c.Summary = checkOK, fmt.Sprintf("the record of profile %q opens", profileName)
+	case errors.Is(err, store.ErrNotFound):
+		return // not linked yet: nothing to open
+	default:
+		c = storeFailure(c.ID, c.Title, err)
+		if fix := unreadableFix(err, profileName); fix != "" {
+			c.Fix = fix
+		}
+	}
+	d.add(c)
+}
+
+// checkFileModes warns of file store files that other users can read,
+// before checkRecord's read makes them private.
+func (d *doctor) checkFileModes(f *store.File, profileName string) {
+	open := f.OpenToOthers(profileName)
+	if len(open) == 0 {
+		return
+	}
+	d.add(check{ID: "store.permissions", Title: "file permissions", Status: checkWarn,
+		Summary: "open to other users: " + strings.Join(open, ", "),
+		Fix:     "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
 }
 
 // usesSecretService reports whether go-keyring talks to a Secret Service
@@ -456,7 +523,14 @@ func (d *doctor) checkAuthority(ctx context.Context, auth entra.Authority) bool 
 		d.add(check{ID: "authority", Title: "authority host", Status: checkFail, Summary: oneLine(err.Error())})
 		return false
 	}
-	resp, err := d.doctorHTTP(auth, "").Do(req)
+	client := d.doctorHTTP(auth, "")
+	client.CheckRedirect = flow.RefuseRedirects // the tenant's own answer, or none
+	resp, err := client.Do(req)
+	var redirect *flow.RedirectError
+	if errors.As(err, &redirect) {
+		d.add(check{ID: "authority", Title: "authority host", Status: checkFail, Summary: oneLine(redirect.Error())})
+		return false
+	}
 	if err != nil {
 		d.add(check{ID: "authority", Title: "authority host", Status: checkFail,
 			Summary: fmt.Sprintf("%s did not answer: %s", auth.Host, oneLine(err.Error())),

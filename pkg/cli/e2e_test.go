@@ -40,8 +40,34 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building ms365auth:", err)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	keyringtest.Main(m)
+	code := keyringtest.Run(m)
+	os.RemoveAll(dir) // before os.Exit, which skips deferred calls
+	os.Exit(code)
+}
+
+// TestMainLeavesNoTemporaryFiles runs this test binary again, with no
+// tests, in a temporary directory of its own: TestMain's binary and the
+// private keyring's files must be gone when it exits.
+func TestMainLeavesNoTemporaryFiles(t *testing.T) {
+	if os.Getenv("MS365AUTH_TESTMAIN_CHILD") != "" {
+		t.Skip("inside the child run")
+	}
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "MS365AUTH_TESTMAIN_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the test binary without tests: %v\n%s", err, out)
+	}
+	entries, _ := os.ReadDir(tmp)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if len(left) != 0 {
+		t.Errorf("left in TMPDIR: %q", left)
+	}
 }
 
 // harness is one user's world: a config dir, a state dir, an Entra double.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -243,9 +242,7 @@ func TestChildProcessesGetNoCredentials(t *testing.T) {
 	// The browser is started without being waited for: it reports through
 	// a FIFO, which the test reads with a deadline.
 	fifo := filepath.Join(dir, "browser.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	recorder := filepath.Join(dir, "browser.sh")
 	script := "#!/bin/sh\n{ printf 'ARGS:'; printf ' %s' \"$@\"; printf '\\nENV:\\n'; env; } > " + fifo + "\n"
 	if err := os.WriteFile(recorder, []byte(script), 0o700); err != nil {

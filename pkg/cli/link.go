@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type linkOptions struct {
 	TLSKey        string
 	Store         string
 	Timeout       time.Duration
+	Force         bool
 }
 
 func newLinkCmd(env *Env) *cobra.Command {
@@ -75,6 +77,9 @@ Try it without an account: ms365auth link --sandbox`,
 				}
 				if o.Alt || o.Device {
 					return errors.New("the sandbox shows the primary method only: drop --alt and --device")
+				}
+				if o.PrintLink || o.ReturnedURL != "" {
+					return errors.New("the sandbox's stand-in for Entra ID ends with its run, so a sign-in cannot be split over two: drop --print-link and --returned-url")
 				}
 				o.Profile = profile.SandboxName
 			} else if o.Profile == profile.SandboxName {
@@ -114,6 +119,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
+	f.BoolVar(&o.Force, "force", false, "replace a linked profile without asking")
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
 	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -311,6 +317,11 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
+	if !o.Force && !o.PrintLink && isTerminal(env.In) {
+		if replace, err := confirmRelink(ctx, env, cfg.Get(p.Name)); err != nil || !replace {
+			return err
+		}
+	}
 	// A kept client secret is read from where the profile was; moving to
 	// another store, it is then saved in the new one.
 	secretStore, moving := st, false
@@ -376,15 +387,15 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, p.Name, o.NoBrowser)
-	raw, err := readReturnedURL(ctx, env, u, p.Name)
+	showLink(env, u, auth.URL, false, o.NoBrowser, "open the link above on any device, or "+u.withoutPasting(p.Name))
+	code, err := pasteDialogue{env: env, u: u, profile: p.Name}.code(ctx, auth)
+	if errors.Is(err, errNothingPasted) {
+		return nil, fmt.Errorf("%w; or %s", err, u.withoutPasting(p.Name))
+	}
 	if err != nil {
-		return nil, err
+		return nil, withHint(err, hintContext(p))
 	}
-	if strings.TrimSpace(raw) == "" {
-		return nil, fmt.Errorf("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md; or %s", u.withoutPasting(p.Name))
-	}
-	res, err := auth.RedeemReturnedURL(ctx, raw)
+	res, err := auth.Redeem(ctx, code)
 	return res, withHint(err, hintContext(p))
 }
 
@@ -399,29 +410,74 @@ func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
 	}
 }
 
+// hintContext fills the AADSTS fixes in for p. Their commands fit the
+// profile: a profile the settings file does not know yet was never linked,
+// so signing in again means the first link again, with its client ID.
 func hintContext(p *profile.Profile) entra.HintContext {
-	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
+	hc := entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method,
+		LinkCommand: "ms365auth link" + profileFlag(p.Name), ReauthCommand: "ms365auth reauth" + profileFlag(p.Name)}
+	switch cfg, err := loadConfig(); {
+	case p.Sandbox:
+		hc.LinkCommand, hc.ReauthCommand = "ms365auth link --sandbox", "ms365auth link --sandbox"
+	case err == nil && cfg.Get(p.Name) == nil:
+		id := p.ClientID
+		if !entra.IsGUID(id) { // not echoed: it may be a secret in the wrong place
+			id = "<application ID>"
+		}
+		hc.LinkCommand += methodFlag(p.Method) + " --client-id " + id
+		hc.ReauthCommand = hc.LinkCommand
+	}
+	return hc
 }
 
-func showLink(env *Env, u ui, link, profileName string, noBrowser bool) {
-	u.say("Open this link in a browser, sign in and accept:")
+// methodFlag is the link flag that chooses method.
+func methodFlag(method string) string {
+	switch method {
+	case profile.MethodAlt:
+		return " --alt"
+	case profile.MethodDevice:
+		return " --device"
+	}
+	return ""
+}
+
+// showLink prints the sign-in link and opens it in a browser. thisMachine
+// says the link works only in a browser on this machine (a loopback
+// redirect: the listener, the sandbox's stand-in). When no browser opens,
+// ifNoBrowser says what to do instead. It reports whether one opened.
+func showLink(env *Env, u ui, link string, thisMachine, noBrowser bool, ifNoBrowser string) bool {
+	where := ""
+	if thisMachine {
+		where = " on this machine"
+	}
+	u.say("Open this link in a browser%s, sign in and accept:", where)
 	fmt.Fprintln(env.Err, link) // alone on its line, unprefixed, for copying
 	if noBrowser {
-		return
+		return false
 	}
 	if err := env.Browser.Open(link); err != nil {
-		u.say("Could not open a browser (%v): open the link above on any device,", err)
-		u.say("or %s", u.withoutPasting(profileName))
-		return
+		u.say("Could not open a browser%s: %s.", browserFailure(err), ifNoBrowser)
+		return false
 	}
 	u.say("Opened it in your browser.")
+	return true
+}
+
+// browserFailure says why no browser opened, when the reason means
+// something to a person: an opener's exit status ("exit status 3") does not.
+func browserFailure(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 // readReturnedURL reads the URL from a terminal (without the kernel's line
 // length limit: Entra codes run to ~1,500 characters) or one line of
 // standard input.
-func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, error) {
-	if isTerminal(env.In) {
+func readReturnedURL(ctx context.Context, env *Env, u ui, name string, prompt bool) (string, error) {
+	if prompt && isTerminal(env.In) {
 		u.say("When the browser shows a blank page, copy the whole URL from its address bar,")
 		u.say("paste it here and press Enter:")
 	}
@@ -533,6 +589,39 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 	return nil
 }
 
+// confirmRelink asks the person at the terminal before a sign-in replaces
+// a linked profile (old: its settings, nil when there are none), as
+// "gh auth login" does: a profile name typed from habit must not cost
+// another account its link. It reports whether to go on.
+func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, error) {
+	if old == nil {
+		return true, nil
+	}
+	st, err := openProfileStore(env, old)
+	if err != nil {
+		return true, nil // the sign-in reports the store's trouble
+	}
+	rec, err := st.Load(old.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	who := ""
+	if err == nil && rec.Account != "" {
+		who = " to " + rec.Account
+	}
+	fmt.Fprintf(env.Err, "Profile %q is already linked%s. Sign in again and replace it? [y/N] ", old.Name, who)
+	answer, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	fmt.Fprintln(env.Err, "Nothing was changed. To link another account too, give it a profile of its own: ms365auth link --profile NAME")
+	return false, nil
+}
+
 // storeOf names the store a profile's settings say it uses; "" for none
 // (no settings, or never linked).
 func storeOf(p *profile.Profile) string {
@@ -603,6 +692,11 @@ func loadProfile(name string) (*profile.Profile, error) {
 	p := cfg.Get(name)
 	if p == nil {
 		return nil, notLinked(name)
+	}
+	// A hand-edited authority would otherwise fail every request as if the
+	// network were down.
+	if _, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant); err != nil {
+		return nil, fmt.Errorf("profile %q in %s has a bad setting (correct it there, or link again): %w", name, cfg.Path(), err)
 	}
 	return p, nil
 }

@@ -81,11 +81,38 @@ func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) e
 		return err
 	}
 	defer unlock()
-	if err := errors.Join(st.Delete(name), st.DeleteSecret(name)); err != nil {
-		return err
+	if p == nil {
+		// No settings: a typo, unless tokens were left without them.
+		// A record that exists but cannot be read is still removed.
+		_, err := st.Load(name)
+		var ue *store.UnavailableError
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return errors.New("nothing is linked to this profile, so nothing was removed; ms365auth status --all lists the profiles")
+		case errors.As(err, &ue):
+			return ue.WithoutFileStoreHint()
+		}
+	}
+	// One failure is enough: a keyring that is unavailable for the tokens
+	// is unavailable for the secret too.
+	if err := st.Delete(name); err != nil {
+		return forRemoval(err)
+	}
+	if err := st.DeleteSecret(name); err != nil {
+		return forRemoval(err)
 	}
 	if path, err := pendingPath(name); err == nil {
 		os.Remove(path)
 	}
 	return nil
+}
+
+// forRemoval fits a store error to removing tokens: the way out of keeping
+// them in files instead does not reach the tokens already in the keyring.
+func forRemoval(err error) error {
+	var ue *store.UnavailableError
+	if errors.As(err, &ue) {
+		return ue.WithoutFileStoreHint()
+	}
+	return err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -71,6 +72,8 @@ type Env struct {
 	Browser    Browser
 	// OpenStore returns the store for a profile's settings.
 	OpenStore func(storeName string) (store.Store, error)
+
+	args []string // the command line, set by Run
 }
 
 // DefaultEnv is the real process environment.
@@ -84,7 +87,13 @@ func DefaultEnv() *Env {
 	}
 	// env.Getenv, not os.Getenv: the passphrase is no longer in the
 	// process environment (withoutSecretEnv).
-	env.OpenStore = func(name string) (store.Store, error) { return openStore(name, env.Getenv) }
+	env.OpenStore = func(name string) (store.Store, error) {
+		st, err := openStore(name, env.Getenv)
+		if f, ok := st.(*store.File); ok {
+			f.Warn = func(msg string) { fmt.Fprintln(env.Err, "warning: "+msg) }
+		}
+		return st, err
+	}
 	return env
 }
 
@@ -128,6 +137,7 @@ func withoutSecretEnv(env *Env) *Env {
 
 // Run executes args with env and maps the outcome to an exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
+	env.args = args
 	root := NewRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.In)
@@ -145,7 +155,10 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
 		return ExitError
 	}
-	fmt.Fprintln(env.Err, "error: "+strings.TrimSpace(err.Error()))
+	// The last line of defence for server text that reached an error
+	// unchecked (the sources clean their own): no control characters, no
+	// token-like strings.
+	fmt.Fprintln(env.Err, "error: "+servertext.Redact(servertext.Lines(strings.TrimSpace(err.Error()))))
 	return exitCode(err)
 }
 

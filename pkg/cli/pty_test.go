@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -133,7 +132,7 @@ func TestPastedCodeNotEchoedToARedirectedStderr(t *testing.T) {
 	cmd := exec.CommandContext(ctx, binary, "link", "--no-browser", "--client-id", testClientID)
 	cmd.Env = h.env
 	cmd.Stdin, cmd.Stdout = tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	withControllingTerminal(t, cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ const notifyTimeout = 30 * time.Second
 type reauthOptions struct {
 	Profile        string
 	Scopes         []string
+	RemoveScopes   []string
 	Force          bool
 	NonInteractive bool
 	NotifyCmd      string
@@ -36,21 +37,27 @@ func newReauthCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reauth",
 		Short: "Renew a linked profile, signing in again only when needed",
-		Long: `Renew a linked profile (the seed's "Reconfigure").
+		Long: `Renew a linked profile: refresh its tokens, or sign in again when Entra wants a
+person or the profile should ask for more scopes (--scopes).
 
 With the same scopes and a working refresh token it refreshes silently: a
 cron job running "reauth --non-interactive" keeps the refresh token from
 dying after 90 days unused, and every rotated refresh token is saved.
-It signs in again, with the profile's method and redirect URI, when the
-scopes change (--scopes: the consent page asks only for the new ones), when
+It signs in again, with the profile's method and redirect URI, when
+--scopes adds scopes (the consent page asks only for the new ones), when
 Entra wants a person (MFA, consent, an expired or revoked refresh token),
 or with --force.
+
+--scopes adds to the scopes the profile asks for and --remove-scopes takes
+some away (a silent refresh does). Entra keeps consent it was given until it
+is revoked (My Apps, or an admin), so a removed scope is no longer asked for
+but may still be granted: status shows both.
 
 With --non-interactive, or without a terminal, it never waits for a person:
 it exits 3 with one line saying what to run, after running --notify-cmd.`,
 		Example: `  ms365auth reauth --scopes calendar-write,mail-send
   # crontab: keep the link alive, tell me when I must sign in
-  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "$MS365AUTH_MESSAGE"'`,
+  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "ms365auth" "$MS365AUTH_MESSAGE $MS365AUTH_SIGNIN_URL"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
@@ -58,7 +65,8 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "new scopes or features (incremental consent); default: the profile's")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes or features to add to the profile's (incremental consent)")
+	f.StringSliceVar(&o.RemoveScopes, "remove-scopes", nil, "scopes or features the profile should no longer ask for")
 	f.BoolVar(&o.Force, "force", false, "sign in again even if a silent refresh would do")
 	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never wait for a person: exit 3 when one is needed")
 	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL`)
@@ -73,11 +81,13 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		return err
 	}
 	p := *old
-	if len(o.Scopes) > 0 {
-		if p.Scopes, err = entra.ResolveScopes(o.Scopes); err != nil {
+	if len(o.Scopes) > 0 || len(o.RemoveScopes) > 0 {
+		if p.Scopes, err = entra.ChangeScopes(old.Scopes, o.Scopes, o.RemoveScopes); err != nil {
 			return err
 		}
 	}
+	scopesChanged := !slices.Equal(p.Scopes, old.Scopes)
+	added := otherResourceScopes(p.Scopes, old.Scopes)
 	st, err := openProfileStore(env, &p)
 	if err != nil {
 		return err
@@ -94,24 +104,55 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		why = "--force"
 	case rec == nil:
 		why = "no tokens are stored"
-	case !slices.Equal(p.Scopes, old.Scopes):
-		why = "the scopes changed"
+	case len(added) > 0:
+		why = "the scopes changed: " + strings.Join(added, " ") + " need consent"
 	default:
 		fresh, err := newRefresher(env, &p, st).ensure(ctx, rec, nil, 0, true)
 		var sr *SignInRequiredError
 		switch {
+		case err == nil && scopesChanged:
+			// Only removals: the refresh with fewer scopes worked, so the
+			// profile asks for those from now on.
+			if err := updateConfig(func(c *profile.Config) {
+				if cur := c.Get(p.Name); cur != nil {
+					cur.Scopes = p.Scopes
+				}
+			}); err != nil {
+				return fmt.Errorf("refreshed, but the profile's new scopes could not be saved: %w", err)
+			}
+			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(resourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
+			u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
+			warnRefreshTokenEnding(env, p.Name, fresh)
+			return nil
 		case err == nil:
 			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil
 		case errors.As(err, &sr):
 			why = sr.Reason
 		default:
+			var te *TransientError
+			if errors.As(err, &te) {
+				warnRefreshTokenEnding(env, p.Name, rec) // unchanged by the failure
+			}
 			return err
 		}
 	}
 
 	if o.NonInteractive || !isTerminal(env.In) {
-		return needPerson(ctx, env, &p, why, o.NotifyCmd)
+		// The command to run must do what this one was asked: a plain
+		// reauth would refresh silently and never add the scopes.
+		run := "ms365auth reauth" + profileFlag(p.Name)
+		if scopesChanged && len(o.Scopes) > 0 {
+			run += scopesFlag(o.Scopes)
+		}
+		if scopesChanged && len(o.RemoveScopes) > 0 {
+			run += " --remove-scopes '" + strings.Join(o.RemoveScopes, ",") + "'"
+		}
+		if o.Force {
+			run += " --force"
+		}
+		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, why)
 	secret := ""
@@ -140,8 +181,8 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCmd string) error {
-	sr := &SignInRequiredError{Profile: p.Name, Reason: why}
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd string) error {
+	why := sr.Reason
 	if notifyCmd == "" {
 		return sr
 	}
@@ -153,9 +194,11 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCm
 			}
 		}
 	}
-	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: ms365auth reauth%s", p.Name, why, profileFlag(p.Name))
+	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Run)
 	if link != "" {
-		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link, then run: ms365auth link%s --returned-url 'URL'", p.Name, why, profileFlag(p.Name))
+		// "-" reads the URL from standard input: on the command line its
+		// code would be in the process list and the shell's history.
+		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link and sign in, then paste the address you land on into: ms365auth link%s --returned-url -", p.Name, why, profileFlag(p.Name))
 	}
 	// A notifier that hangs must not keep a cron job waiting.
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
@@ -167,4 +210,9 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, why, notifyCm
 		fmt.Fprintf(env.Err, "warning: --notify-cmd failed: %v\n", strings.TrimSpace(err.Error()))
 	}
 	return sr
+}
+
+// scopesFlag writes scopes as a --scopes flag for a command to run.
+func scopesFlag(scopes []string) string {
+	return " --scopes '" + strings.Join(scopes, ",") + "'"
 }

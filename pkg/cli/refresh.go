@@ -93,6 +93,10 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 	if err := r.st.Save(r.p.Name, rec); err != nil {
 		return nil, fmt.Errorf("refreshed, but could not store the new tokens: %w", err)
 	}
+	// Checked after saving: the rotated refresh token must be kept anyway.
+	if !fresh(rec, key, r.env.Now(), 0) {
+		return nil, fmt.Errorf("the token just issued for profile %q had already expired (the answer gave it no lifetime), so it was not used: try again later", r.p.Name)
+	}
 	return rec, nil
 }
 
@@ -157,7 +161,7 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	if scopes != nil && ee.Code != 50173 && ee.Code != 700082 && ee.Code != 70008 {
 		wanted := append(resourceScopes(r.p.Scopes), scopes...)
 		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
-			Run: "ms365auth reauth" + profileFlag(r.p.Name) + " --scopes '" + strings.Join(wanted, ",") + "'"}
+			Run: "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)}
 	}
 	rec.NeedsReauth = true
 	rec.ReauthReason = ee.Error()

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/manual"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
@@ -14,7 +15,7 @@ func NewRootCmd(env *Env) *cobra.Command {
 		Long: `ms365auth links a Microsoft 365 (Entra ID) account, keeps its OAuth tokens in the
 operating system's keyring, and hands fresh access tokens to people and scripts.
 
-Exit codes: 0 success, 1 error, 3 a person must sign in interactively.`,
+` + manual.Text(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// The real version is read from the build info only when asked

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
@@ -54,22 +53,32 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	showLink(env, u, auth.URL, profile.SandboxName, o.NoBrowser)
-	if isTerminal(env.In) {
+	// The stand-in listens on loopback: only a browser on this machine
+	// reaches it. At a terminal, Enter lets the sandbox play the browser.
+	atTerminal := isTerminal(env.In)
+	ifNoBrowser := "open the link above in a browser on this machine, or " + u.withoutPasting(profile.SandboxName)
+	if atTerminal {
+		ifNoBrowser = "press Enter on an empty line and the sandbox plays the browser"
+	}
+	opened := showLink(env, u, auth.URL, true, o.NoBrowser, ifNoBrowser)
+	if atTerminal && (opened || o.NoBrowser) {
 		u.say("No browser at hand? Press Enter on an empty line and the sandbox plays the browser.")
 	}
-	raw, err := readReturnedURL(ctx, env, u, profile.SandboxName)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(raw) == "" {
-		if raw, err = srv.Authorize(ctx, auth.URL); err != nil {
-			return fmt.Errorf("the sandbox could not sign in: %w", err)
+	playBrowser := func() (string, error) {
+		raw, err := srv.Authorize(ctx, auth.URL)
+		if err != nil {
+			return "", fmt.Errorf("the sandbox could not sign in: %w", err)
 		}
-		u.say("The browser would now show a blank page at:")
-		fmt.Fprintln(env.Err, raw)
+		// The whole URL (over 1,000 characters) would push everything
+		// else off an 80-column screen; its shape is what teaches.
+		u.say("The browser would now show a blank page at %s", abbreviateURL(raw))
+		return raw, nil
 	}
-	res, err := auth.RedeemReturnedURL(ctx, raw)
+	code, err := pasteDialogue{env: env, u: u, profile: profile.SandboxName, onEmpty: playBrowser}.code(ctx, auth)
+	if err != nil {
+		return withHint(err, hintContext(p))
+	}
+	res, err := auth.Redeem(ctx, code)
 	if err != nil {
 		return withHint(err, hintContext(p))
 	}
@@ -78,4 +87,14 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	u.say("Now try: ms365auth status --profile sandbox")
 	return nil
+}
+
+// abbreviateURL shortens a long URL to its start and its length, keeping
+// the query's first parameter name in view.
+func abbreviateURL(raw string) string {
+	const keep = 60
+	if len(raw) <= keep {
+		return raw
+	}
+	return fmt.Sprintf("%s… (%d characters)", raw[:keep], len(raw))
 }

@@ -4,16 +4,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
+	"github.com/ms365auth/ms365auth/pkg/tokenlife"
 )
 
 // Token states as status reports them.
@@ -22,11 +26,8 @@ const (
 	StateExpired     = "expired"      // expired, but a refresh token can renew it
 	StateNeedsReauth = "needs_reauth" // a person must sign in
 	StateNotLinked   = "not_linked"
+	StateUnreadable  = "unreadable" // linked, but its record cannot be opened here
 )
-
-// refreshTokenInactivity is Entra's fixed maximum inactive time of a
-// refresh token (entra-facts §7): unused for this long, it dies.
-const refreshTokenInactivity = 90 * 24 * time.Hour
 
 type statusOptions struct {
 	Profile string
@@ -37,27 +38,33 @@ type statusOptions struct {
 // profileStatus is the JSON shape of one profile's status. It never holds
 // a token.
 type profileStatus struct {
-	Profile              string     `json:"profile"`
-	Linked               bool       `json:"linked"`
-	State                string     `json:"state"`
-	Account              string     `json:"account,omitempty"`
-	Name                 string     `json:"name,omitempty"`
-	TenantID             string     `json:"tenant_id,omitempty"`
-	ClientID             string     `json:"client_id,omitempty"`
-	Authority            string     `json:"authority,omitempty"`
-	Method               string     `json:"method,omitempty"`
-	RedirectURI          string     `json:"redirect_uri,omitempty"`
-	Scopes               []string   `json:"scopes"`
-	RequestedScopes      []string   `json:"requested_scopes,omitempty"`
-	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
-	RefreshToken         bool       `json:"refresh_token"`
-	RefreshTokenDaysLeft *int       `json:"refresh_token_days_left,omitempty"`
-	LinkedAt             *time.Time `json:"linked_at,omitempty"`
-	LastRefreshAt        *time.Time `json:"last_refresh_at,omitempty"`
-	Store                string     `json:"store,omitempty"`
-	Reason               string     `json:"reason,omitempty"`
-	Sandbox              bool       `json:"sandbox,omitempty"`
-	Error                string     `json:"error,omitempty"`
+	Profile              string       `json:"profile"`
+	Linked               bool         `json:"linked"`
+	State                string       `json:"state"`
+	Account              string       `json:"account,omitempty"`
+	Name                 string       `json:"name,omitempty"`
+	TenantID             string       `json:"tenant_id,omitempty"`
+	ClientID             string       `json:"client_id,omitempty"`
+	Authority            string       `json:"authority,omitempty"`
+	Method               string       `json:"method,omitempty"`
+	RedirectURI          string       `json:"redirect_uri,omitempty"`
+	Scopes               []string     `json:"scopes"`
+	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool         `json:"refresh_token"`
+	RefreshTokenDaysLeft *int         `json:"refresh_token_days_left,omitempty"`
+	LinkedAt             *time.Time   `json:"linked_at,omitempty"`
+	LastRefreshAt        *time.Time   `json:"last_refresh_at,omitempty"`
+	Store                string       `json:"store,omitempty"`
+	Encrypted            *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
+	Reason               string       `json:"reason,omitempty"`
+	Fix                  string       `json:"fix,omitempty"`
+	Sandbox              bool         `json:"sandbox,omitempty"`
+	Error                string       `json:"error,omitempty"`
+	OtherTokens          []otherToken `json:"other_tokens,omitempty"`
+	Warnings             []string     `json:"warnings,omitempty"`
+
+	passphraseSet bool // file store: new writes are encrypted
 }
 
 func newStatusCmd(env *Env) *cobra.Command {
@@ -68,7 +75,15 @@ func newStatusCmd(env *Env) *cobra.Command {
 		Long: `Show what is linked and whether its tokens are usable, without contacting Entra ID.
 
 States: valid (usable now), expired (a refresh token will renew it),
-needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked.
+needs_reauth (a person must sign in: run "ms365auth reauth"), not_linked,
+and unreadable (linked, but the record cannot be opened here, e.g. the file
+store's passphrase is missing or wrong; the fix is shown).
+For the file store, "encrypted" says whether the record is encrypted.
+Tokens that "token --scopes" keeps for other resources (e.g. Outlook for
+IMAP and SMTP) are listed with their expiry ("other_tokens" in --json).
+A refresh token unused for 90 days is refused by Entra, so past that
+the state is needs_reauth. From 14 days before, status warns (a "warnings"
+list in --json) and names the command that renews it.
 Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -110,6 +125,9 @@ func statusRun(env *Env, o *statusOptions) error {
 		}
 	} else {
 		printStatus(env, list, now)
+		if !o.All {
+			printOtherProfiles(env, cfg, o.Profile)
+		}
 	}
 	if worst != ExitOK {
 		return silentExit(worst)
@@ -119,7 +137,7 @@ func statusRun(env *Env, o *statusOptions) error {
 
 func statusExit(s profileStatus) int {
 	switch {
-	case s.Error != "":
+	case s.Error != "" || s.State == StateUnreadable:
 		return ExitError
 	case s.State == StateNeedsReauth || s.State == StateNotLinked:
 		return ExitSignIn
@@ -153,9 +171,19 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		st = &stickyStore{Store: opened}
 		stores[storeName] = st
 	}
+	if f := fileStoreOf(st); f != nil {
+		s.passphraseSet = f.Encrypted()
+		if enc, err := f.RecordEncrypted(name); err == nil {
+			s.Encrypted = &enc
+		}
+	}
 	rec, err := st.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
 		s.Reason = "settings exist but no tokens are stored"
+		return s
+	}
+	if fix := unreadableFix(err, name); fix != "" {
+		s.Linked, s.State, s.Reason, s.Fix = true, StateUnreadable, err.Error(), fix
 		return s
 	}
 	if err != nil {
@@ -163,7 +191,8 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		return s
 	}
 	s.Linked = true
-	s.Account, s.Name, s.TenantID = rec.Account, rec.Name, rec.TenantID
+	// Cleaned again: a record stored by an older version may hold raw claims.
+	s.Account, s.Name, s.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
 	if rec.Scopes != nil {
 		s.Scopes = rec.Scopes
 	}
@@ -171,13 +200,17 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
 	s.LinkedAt = timePtr(rec.LinkedAt)
 	s.LastRefreshAt = timePtr(rec.LastRefreshAt)
-	if s.RefreshToken && !rec.NeedsReauth && !rec.LastRefreshAt.IsZero() {
-		left := int(math.Ceil(rec.LastRefreshAt.Add(refreshTokenInactivity).Sub(now).Hours() / 24))
+	s.OtherTokens = otherTokens(rec, now)
+	if left, ok := tokenlife.DaysLeft(rec, now); ok && !rec.NeedsReauth {
 		s.RefreshTokenDaysLeft = &left
 	}
 	switch {
 	case rec.NeedsReauth:
-		s.State, s.Reason = StateNeedsReauth, rec.ReauthReason
+		s.State, s.Reason = StateNeedsReauth, servertext.Safe(rec.ReauthReason)
+	case tokenlife.Dead(rec, now):
+		// Checked before the access token: whatever it has left is hours,
+		// and no refresh will follow it.
+		s.State, s.Reason = StateNeedsReauth, refreshTokenDeadReason
 	case now.Before(rec.Expiry):
 		s.State = StateValid
 	case s.RefreshToken:
@@ -185,7 +218,105 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	default:
 		s.State, s.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
 	}
+	if s.State != StateNeedsReauth && s.RefreshTokenDaysLeft != nil && *s.RefreshTokenDaysLeft <= tokenlife.WarnDays {
+		s.Warnings = append(s.Warnings, refreshTokenWarning(name, *s.RefreshTokenDaysLeft))
+	}
 	return s
+}
+
+// refreshTokenDeadReason is why a profile whose refresh token went unused
+// past Entra's cut-off needs a person.
+const refreshTokenDeadReason = "the refresh token went unused for 90 days, so Entra refuses it (AADSTS700082)"
+
+// refreshTokenWarning says that the refresh token dies soon unless used,
+// and what keeps it alive.
+func refreshTokenWarning(profile string, days int) string {
+	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe in docs/recipes.md)",
+		inDays(days), profileFlag(profile))
+}
+
+// warnRefreshTokenEnding prints one line on stderr when the refresh token
+// has fewer than tokenlife.UrgentDays left. A refresh that succeeded has
+// restarted its clock, so this speaks only when none happened or it failed.
+func warnRefreshTokenEnding(env *Env, profile string, rec *store.Record) {
+	now := env.Now()
+	if rec != nil && tokenlife.Urgent(rec, now) {
+		days, _ := tokenlife.DaysLeft(rec, now)
+		fmt.Fprintln(env.Err, "warning: "+refreshTokenWarning(profile, days))
+	}
+}
+
+func inDays(days int) string {
+	switch days {
+	case 0:
+		return "today"
+	case 1:
+		return "in 1 day"
+	}
+	return fmt.Sprintf("in %d days", days)
+}
+
+// unreadableFix says how to get at a record that exists but cannot be
+// opened (a missing or wrong passphrase, a damaged entry); "" for any
+// other error.
+func unreadableFix(err error, profile string) string {
+	relink := "ms365auth link" + profileFlag(profile)
+	switch {
+	case errors.Is(err, store.ErrPassphrase):
+		return fmt.Sprintf("set %s, or %s, to the passphrase the tokens were stored with; if it is lost, sign in again, which replaces them: %s",
+			store.EnvPassphrase, store.EnvPassphraseFile, relink)
+	case errors.Is(err, store.ErrCorrupt):
+		return "sign in again, which replaces the damaged record: " + relink
+	}
+	return ""
+}
+
+// fileStoreOf returns the file store behind st, or nil for another store.
+func fileStoreOf(st store.Store) *store.File {
+	if s, ok := st.(*stickyStore); ok {
+		st = s.Store
+	}
+	f, _ := st.(*store.File)
+	return f
+}
+
+// storeText says where the tokens are and, for the file store, whether
+// they are encrypted.
+func storeText(s profileStatus) string {
+	switch {
+	case s.Encrypted == nil:
+		return s.Store
+	case *s.Encrypted:
+		return s.Store + ", encrypted with a passphrase"
+	case s.passphraseSet:
+		return s.Store + ", not encrypted yet (its next write encrypts it: ms365auth reauth" + profileFlag(s.Profile) + ")"
+	}
+	return s.Store + ", not encrypted (to encrypt it, set " + store.EnvPassphraseFile + " or " + store.EnvPassphrase + ")"
+}
+
+// otherToken is an access token kept for another resource (token --scopes),
+// e.g. Exchange for IMAP and SMTP. It never holds the token.
+type otherToken struct {
+	Resource  string     `json:"resource"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Valid     bool       `json:"valid"`
+}
+
+// otherTokens lists a record's tokens for other resources, in a stable
+// order (by the scopes they were asked for).
+func otherTokens(rec *store.Record, now time.Time) []otherToken {
+	var out []otherToken
+	for _, key := range slices.Sorted(maps.Keys(rec.Resources)) {
+		t := rec.Resources[key]
+		scopes := strings.Fields(key)
+		resource := ""
+		if len(scopes) > 0 {
+			resource = entra.ScopeResource(scopes[0])
+		}
+		out = append(out, otherToken{Resource: resource, Scopes: scopes, ExpiresAt: timePtr(t.Expiry), Valid: t.AccessToken != "" && now.Before(t.Expiry)})
+	}
+	return out
 }
 
 // stickyStore remembers that a store is unavailable, so that status --all
@@ -242,6 +373,12 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 			row("error", s.Error)
 			continue
 		}
+		if s.State == StateUnreadable {
+			row("state", style.Red("unreadable")+": "+s.Reason)
+			row("fix", s.Fix)
+			row("store", storeText(s))
+			continue
+		}
 		if !s.Linked {
 			row("state", "not linked")
 			if s.Profile == profile.SandboxName {
@@ -262,10 +399,19 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		row("authority", s.Authority)
 		row("method", s.Method)
 		row("redirect uri", s.RedirectURI)
-		row("scopes", strings.Join(s.Scopes, " "))
-		if s.RefreshTokenDaysLeft != nil {
+		// What the profile asks for, and what the last token granted: Entra
+		// also grants what it was given consent for earlier.
+		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
+		row("granted", strings.Join(s.Scopes, " "))
+		for _, t := range s.OtherTokens {
+			row("other token", describeOtherToken(t, now))
+		}
+		switch {
+		case s.State == StateNeedsReauth && s.RefreshToken:
+			row("refresh token", "yes, but it no longer works")
+		case s.RefreshTokenDaysLeft != nil:
 			row("refresh token", fmt.Sprintf("yes, dies after %d more days unused", *s.RefreshTokenDaysLeft))
-		} else if !s.RefreshToken {
+		case !s.RefreshToken:
 			row("refresh token", "none")
 		}
 		if s.LinkedAt != nil {
@@ -274,7 +420,25 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		if s.LastRefreshAt != nil {
 			row("last refresh", s.LastRefreshAt.Local().Format(time.RFC1123))
 		}
-		row("store", s.Store)
+		row("store", storeText(s))
+		for _, w := range s.Warnings {
+			row("warning", style.Yellow(w))
+		}
+	}
+}
+
+// printOtherProfiles names the profiles a bare status did not show, so
+// that a newcomer who linked "sandbox" or "work" does not read "not
+// linked" as the whole story.
+func printOtherProfiles(env *Env, cfg *profile.Config, shown string) {
+	var others []string
+	for _, name := range cfg.Names() {
+		if name != shown {
+			others = append(others, name)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(env.Out, "\nOther profiles: %s (all of them: ms365auth status --all)\n", strings.Join(others, ", "))
 	}
 }
 
@@ -298,6 +462,18 @@ func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 		}
 		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
 	}
+}
+
+func describeOtherToken(t otherToken, now time.Time) string {
+	var names []string
+	for _, sc := range t.Scopes {
+		names = append(names, strings.TrimPrefix(sc, t.Resource+"/"))
+	}
+	what := t.Resource + " (" + strings.Join(names, " ") + ")"
+	if t.Valid {
+		return what + ", expires in " + roughly(t.ExpiresAt.Sub(now))
+	}
+	return what + ", expired (the next token --scopes renews it)"
 }
 
 // roughly writes a duration as a person would say it: "1h 5m", "59m", "20s".

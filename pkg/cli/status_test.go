@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,12 @@ func TestDescribeStates(t *testing.T) {
 		{"expired with refresh token", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Minute), LastRefreshAt: now}, StateExpired, ExitOK, 90},
 		{"expired without refresh token", &store.Record{AccessToken: "a", Expiry: now.Add(-time.Minute)}, StateNeedsReauth, ExitSignIn, -1},
 		{"marked", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(time.Hour), NeedsReauth: true, ReauthReason: "AADSTS700082"}, StateNeedsReauth, ExitSignIn, -1},
+		// Entra refuses a refresh token unused for 90 days (AADSTS700082),
+		// whatever is left of the access token.
+		{"refresh token past the cut-off", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(time.Hour), LastRefreshAt: now.Add(-95 * 24 * time.Hour)}, StateNeedsReauth, ExitSignIn, 0},
+		{"refresh token at the cut-off", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Hour), LastRefreshAt: now.Add(-90 * 24 * time.Hour)}, StateNeedsReauth, ExitSignIn, 0},
+		{"never refreshed, linked 91 days ago", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Hour), LinkedAt: now.Add(-91 * 24 * time.Hour)}, StateNeedsReauth, ExitSignIn, 0},
+		{"refresh token ending", &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Hour), LastRefreshAt: now.Add(-80 * 24 * time.Hour)}, StateExpired, ExitOK, 10},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -65,6 +72,16 @@ func TestDescribeStates(t *testing.T) {
 			}
 			if c.state != StateNeedsReauth && got != c.daysLeft {
 				t.Errorf("days left %d, want %d", got, c.daysLeft)
+			}
+			if c.state == StateNeedsReauth && got > 0 {
+				t.Errorf("a refresh token that needs a person has %d days left", got)
+			}
+			warned := len(s.Warnings) > 0
+			if wantWarning := c.state != StateNeedsReauth && got >= 0 && got <= 14; warned != wantWarning {
+				t.Errorf("warnings %q, want a warning: %t", s.Warnings, wantWarning)
+			}
+			if warned && !strings.Contains(s.Warnings[0], "ms365auth reauth --non-interactive") {
+				t.Errorf("the warning names no command that renews the refresh token: %q", s.Warnings[0])
 			}
 		})
 	}

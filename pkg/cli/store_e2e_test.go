@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -588,7 +587,7 @@ func TestUnusableKeyringFailsFast(t *testing.T) {
 		case lock:
 			err = s.Lock()
 		case hang:
-			err = s.KeyringDaemon().Signal(syscall.SIGSTOP)
+			err = freeze(s.KeyringDaemon())
 		}
 		if err != nil {
 			t.Fatal(err)

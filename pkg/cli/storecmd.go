@@ -149,6 +149,16 @@ failure at any step leaves the profile working where it was.`,
 }
 
 func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
+	// Under the profile's lock from the start: a refresh during the move
+	// would rotate the tokens in the source after they were copied, and
+	// settings read before a re-link finished would be written back over it.
+	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := store.Lock(lockCtx, o.Profile)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
@@ -172,16 +182,6 @@ func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
 	if err := probe(dst); err != nil {
 		return fmt.Errorf("cannot move to the %s store (nothing was changed): %w", o.To, err)
 	}
-	// A refresh during the move would rotate the tokens in the source
-	// after they were copied.
-	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := store.Lock(lockCtx, p.Name)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
 	rec, err := src.Load(p.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return &SignInRequiredError{Profile: p.Name, Reason: fmt.Sprintf("the %s store holds no tokens for it, so there is nothing to move", from)}

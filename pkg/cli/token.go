@@ -6,10 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 type tokenOptions struct {
@@ -29,6 +25,8 @@ The stored token is printed while it stays valid for longer than --margin;
 otherwise it is renewed with the refresh token first (one process at a time
 per profile; the others wait and reuse the result). --scopes asks for a token
 of another resource, e.g. Exchange for IMAP and SMTP, kept separately.
+When the refresh token has fewer than 7 days left before it dies unused and
+was not renewed, one line on standard error says so.
 
 Exit status: 0 with a token, 3 when a person must sign in (run
 "ms365auth reauth"), 1 on other errors, including temporary ones.`,
@@ -50,58 +48,12 @@ Exit status: 0 with a token, 3 when a person must sign in (run
 }
 
 func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
-	p, st, rec, err := linkedProfile(env, o.Profile)
+	t, err := accessToken(cmd.Context(), env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: o.Margin})
 	if err != nil {
 		return err
 	}
-	var scopes []string
-	if len(o.Scopes) > 0 {
-		resolved, err := entra.ResolveScopes(o.Scopes)
-		if err != nil {
-			return err
-		}
-		scopes = resourceScopes(resolved)
-	}
-	key := resourceKey(scopes)
-	renewed, err := newRefresher(env, p, st).ensure(cmd.Context(), rec, scopes, o.Margin, false)
-	var te *TransientError
-	switch {
-	case errors.As(err, &te) && rec != nil && fresh(rec, key, env.Now(), 0):
-		// Renewing early failed for now, but the token still works: a mail
-		// client is better served by it than by an error.
-		fmt.Fprintf(env.Err, "warning: %v\nwarning: printing the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
-	case err != nil:
-		return err
-	default:
-		rec = renewed
-	}
-	token := rec.AccessToken
-	if key != "" {
-		token = rec.Resources[key].AccessToken
-	}
-	_, err = fmt.Fprintln(env.Out, token)
+	_, err = fmt.Fprintln(env.Out, t.AccessToken)
 	return err
-}
-
-// linkedProfile loads a profile's settings and its record (one store read).
-// A profile that was never linked needs a person.
-func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
-	p, err := loadProfile(name)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	st, err := openProfileStore(env, p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rec, err := st.Load(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, st, nil, &SignInRequiredError{Profile: name, Reason: "no tokens are stored"}
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return p, st, rec, nil
 }
 
 // resourceScopes drops the OIDC scopes, which every request carries anyway.
@@ -115,12 +67,4 @@ func resourceScopes(scopes []string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// expiryOf is when the token for key expires; "" is the main one.
-func expiryOf(rec *store.Record, key string) time.Time {
-	if key == "" {
-		return rec.Expiry
-	}
-	return rec.Resources[key].Expiry
 }

@@ -177,11 +177,15 @@ func TestReauthSilentAndNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, _, _ := strings.Cut(string(data), "\n")
+	link, message, _ := strings.Cut(string(data), "\n")
 	if !strings.HasPrefix(link, h.srv.URL) {
 		t.Fatalf("notification: %q", data)
 	}
-	if r := h.run("", "link", "--returned-url", h.signIn(link)); r.code != 0 {
+	// The advice keeps the returned URL, and its code, off the command line.
+	if !strings.HasSuffix(message, "ms365auth link --returned-url -") {
+		t.Errorf("the message does not advise --returned-url -: %q", message)
+	}
+	if r := h.run(h.signIn(link)+"\n", "link", "--returned-url", "-"); r.code != 0 {
 		t.Fatalf("finishing the notified sign-in: %s", r.stderr)
 	}
 	st, _ := h.status()

@@ -3,6 +3,8 @@ package entra
 import (
 	"sort"
 	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // HintContext carries the values a hint names.
@@ -11,6 +13,11 @@ type HintContext struct {
 	Tenant      string
 	ClientID    string
 	Method      string // "paste", "alt", "device"
+	// LinkCommand and ReauthCommand, when set, replace `ms365auth link`
+	// and `ms365auth reauth` in a fix, so that it names the command that
+	// fits the profile: with its --profile, and for a profile that was
+	// never linked the first link, since reauth has nothing to renew.
+	LinkCommand, ReauthCommand string
 }
 
 // CodeInfo is one row of the AADSTS table; the same table feeds the docs.
@@ -138,12 +145,14 @@ func Hint(code int, c HintContext) string {
 		fix = info.Fix
 	}
 	or := func(v, dflt string) string {
-		if v = strings.TrimSpace(printable(v)); v == "" {
+		if v = strings.TrimSpace(servertext.Clean(v)); v == "" {
 			return dflt
 		}
 		return v
 	}
 	return strings.NewReplacer(
+		"`ms365auth link`", "`"+or(c.LinkCommand, "ms365auth link")+"`",
+		"`ms365auth reauth`", "`"+or(c.ReauthCommand, "ms365auth reauth")+"`",
 		"{redirect_uri}", or(c.RedirectURI, "the redirect URI"),
 		"{tenant}", or(c.Tenant, "the current tenant"),
 		"{client_id}", or(c.ClientID, "the app"),

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Error is an Entra error from a token response or an error redirect.
@@ -58,24 +59,15 @@ var (
 
 // firstLine keeps what a person needs from an error_description: Entra
 // appends "\r\nTrace ID: ...\r\nCorrelation ID: ...\r\nTimestamp: ..." lines,
-// and Error() puts the AADSTS number back in front itself.
+// and Error() puts the AADSTS number back in front itself. The rest is made
+// safe to show (servertext.Safe): a server that echoes the request must not
+// bring its refresh token into the message.
 func firstLine(desc string) string {
 	if i := strings.IndexAny(desc, "\r\n"); i >= 0 {
 		desc = desc[:i]
 	}
-	desc = strings.TrimSpace(printable(desc))
+	desc = strings.TrimSpace(servertext.Safe(desc))
 	return strings.TrimSpace(aadstsPrefixRE().ReplaceAllString(desc, ""))
-}
-
-// printable turns control characters, line breaks above all, into spaces:
-// the value ends up in a message, and a crafted URL must not add lines to it.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // CodeIn returns the first AADSTS number in s (an error page, a
@@ -138,7 +130,7 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	if e.Err == "" {
 		e.Err = re.ErrorCode
 	}
-	e.Err = printable(e.Err)
+	e.Err, e.Suberror = servertext.Safe(e.Err), servertext.Safe(e.Suberror)
 	desc := body.str("error_description")
 	if desc == "" {
 		desc = re.ErrorDescription
@@ -160,7 +152,7 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 // callback; nil when there is no error parameter. The AADSTS number comes
 // from the description, else from error_uri's code parameter.
 func FromQuery(q url.Values) *Error {
-	errVal := strings.TrimSpace(printable(q.Get("error")))
+	errVal := strings.TrimSpace(servertext.Safe(q.Get("error")))
 	if errVal == "" {
 		return nil
 	}
@@ -175,6 +167,7 @@ func FromQuery(q url.Values) *Error {
 	if e.Suberror == "" {
 		e.Suberror = q.Get("suberror")
 	}
+	e.Suberror = servertext.Safe(e.Suberror)
 	if e.Code == 0 {
 		if u, err := url.Parse(q.Get("error_uri")); err == nil {
 			if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {

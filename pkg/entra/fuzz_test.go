@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ms365auth/ms365auth/pkg/internal/tokenscan"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Fuzz targets for the parsers of what Entra (or anything posing as it)
@@ -89,7 +90,7 @@ func FuzzFromQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, _ := url.ParseQuery(raw) // keeps what it could parse, as callers do
 		e := FromQuery(q)
-		if strings.TrimSpace(printable(q.Get("error"))) == "" {
+		if strings.TrimSpace(servertext.Clean(q.Get("error"))) == "" {
 			if e != nil {
 				t.Fatalf("an error without an error value: %+v", e)
 			}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Claims are the ID token claims status shows.
@@ -33,6 +35,10 @@ func ParseIDToken(raw string) (Claims, error) {
 	var c Claims
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return Claims{}, errors.New("malformed ID token: the payload is not a JSON object of claims")
+	}
+	// The names are shown and stored: nothing in them may act on a terminal.
+	for _, v := range []*string{&c.PreferredUsername, &c.Name, &c.OID, &c.TID, &c.Email} {
+		*v = servertext.Clean(*v)
 	}
 	return c, nil
 }

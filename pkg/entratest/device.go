@@ -45,7 +45,7 @@ type deviceCodeResponse struct {
 // tenant, the app and the scopes; whether the app may run the flow without a
 // secret is only checked when polling, as Entra does.
 func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, seg string) {
-	if !s.requirePOST(w, r) {
+	if !s.requirePOST(w, r) || s.misbehaved(w, r) {
 		return
 	}
 	form := url.Values{}

@@ -37,6 +37,9 @@ type discoveryDoc struct {
 // the ID tokens carry: a {tenantid} template for common, organizations and
 // consumers' GUID for consumers.
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, seg string) {
+	if s.misbehaved(w, r) {
+		return
+	}
 	s.mu.Lock()
 	t, ok := s.resolveTenantLocked(seg)
 	s.mu.Unlock()

@@ -63,6 +63,9 @@ type Server struct {
 	failN      int
 	failStatus int
 	failRetry  time.Duration
+
+	misbehaveN   int
+	misbehaviour Misbehaviour
 }
 
 // NewServer starts a Server on 127.0.0.1 at a random port. It panics if it

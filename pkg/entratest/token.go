@@ -90,6 +90,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, seg string) 
 	if !s.requirePOST(w, r) {
 		return
 	}
+	if s.misbehaved(w, r) {
+		return
+	}
 	s.mu.Lock()
 	s.stats.TokenRequests++
 	delay := s.tokenDelay

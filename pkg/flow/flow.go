@@ -22,6 +22,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Client is an app registration as seen from one authority.
@@ -52,10 +53,71 @@ func (c Client) config(redirectURI string, scopes []string) *oauth2.Config {
 }
 
 func (c Client) context(ctx context.Context) context.Context {
-	if c.HTTPClient != nil {
-		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTPClient)
+	return context.WithValue(ctx, oauth2.HTTPClient, c.endpointClient())
+}
+
+// endpointClient is the HTTP client for the token and device code
+// endpoints. It never follows a redirect: the request carries a refresh
+// token, a code or a client secret, and a 307 would have it re-sent to
+// wherever the redirect points. It reads each answer whole inside the
+// round trip, so that a connection dropped or stalled mid-answer fails as
+// the network error it is (x/oauth2 would flatten it into text).
+func (c Client) endpointClient() *http.Client {
+	base := c.HTTPClient
+	if base == nil {
+		base = http.DefaultClient
 	}
-	return ctx
+	hc := *base
+	hc.Transport = wholeAnswers{base: base.Transport}
+	hc.CheckRedirect = RefuseRedirects
+	return &hc
+}
+
+// RedirectError is an endpoint answering with a redirect, which is never
+// followed.
+type RedirectError struct {
+	Endpoint string // the URL asked
+	Status   int
+	Location string // where it pointed, without query or fragment
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s answered HTTP %d, a redirect to %s, which was not followed (it would send the request, secrets included, elsewhere): check the authority host and any proxy in between",
+		e.Endpoint, e.Status, e.Location)
+}
+
+// RefuseRedirects is an http.Client CheckRedirect that follows none and
+// returns a *RedirectError.
+func RefuseRedirects(req *http.Request, via []*http.Request) error {
+	e := &RedirectError{Endpoint: via[0].URL.String(), Location: servertext.Clean((&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}).String())}
+	if req.Response != nil {
+		e.Status = req.Response.StatusCode
+	}
+	return e
+}
+
+// maxAnswer is how much of an answer is kept; x/oauth2 reads at most 1 MiB.
+const maxAnswer = 1 << 20
+
+// wholeAnswers reads each response body completely during the round trip.
+type wholeAnswers struct{ base http.RoundTripper }
+
+func (t wholeAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 // Authorization is one authorization request in progress: its sign-in link
@@ -136,13 +198,9 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []strin
 	}
 	// x/oauth2 never sends scope with a refresh; Entra needs it to pick the
 	// resource (one access token per resource), as MSAL always sends it.
-	httpClient := c.HTTPClient
-	if httpClient == nil {
-		httpClient = http.DefaultClient
-	}
-	scoped := *httpClient
-	scoped.Transport = scopeAdder{base: httpClient.Transport, scope: strings.Join(scopes, " ")}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &scoped)
+	scoped := c.endpointClient()
+	scoped.Transport = scopeAdder{base: scoped.Transport, scope: strings.Join(scopes, " ")}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, scoped)
 	src := c.config("", scopes).TokenSource(ctx, &oauth2.Token{
 		RefreshToken: refreshToken,
 		Expiry:       time.Unix(1, 0), // expired: forces the refresh
@@ -159,6 +217,10 @@ func (c Client) StartDevice(ctx context.Context) (*oauth2.DeviceAuthResponse, er
 	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx))
 	if err != nil {
 		return nil, explain("could not start device code sign-in", err)
+	}
+	// Shown to the person as they are: nothing in them may act on a terminal.
+	for _, v := range []*string{&da.UserCode, &da.VerificationURI, &da.VerificationURIComplete} {
+		*v = servertext.Clean(*v)
 	}
 	return da, nil
 }
@@ -225,6 +287,10 @@ func explain(what string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		return fmt.Errorf("%s: %w", what, entra.FromRetrieveError(re))
+	}
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return fmt.Errorf("%s: %w", what, redirect) // not the *url.Error around it: a redirect is no network failure
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

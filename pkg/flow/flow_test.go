@@ -88,20 +88,14 @@ func TestRedeemReturnedURLAndRefresh(t *testing.T) {
 }
 
 func TestRefreshErrorsAreEntraErrors(t *testing.T) {
-	srv, c := newClient(t)
-	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
-	returned, _ := srv.Authorize(context.Background(), a.URL)
-	res, err := a.RedeemReturnedURL(context.Background(), returned)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c, rt := linkedClient(t)
 	srv.RevokeRefreshTokens()
-	_, err = c.Refresh(context.Background(), res.Token.RefreshToken, nil)
+	_, err := c.Refresh(context.Background(), rt, nil)
 	var ee *entra.Error
 	if !errors.As(err, &ee) || ee.Code != 50173 || !ee.NeedsInteraction() {
 		t.Errorf("revoked refresh: %v", err)
 	}
-	if strings.Contains(err.Error(), res.Token.RefreshToken) {
+	if strings.Contains(err.Error(), rt) {
 		t.Errorf("the error shows the refresh token")
 	}
 }

@@ -42,6 +42,17 @@ func (e *UnavailableError) Error() string {
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
+// WithoutFileStoreHint returns the error without its last way out, keeping
+// the tokens in files: for a command that must reach tokens already in the
+// keyring (logout), that advice does not fit.
+func (e *UnavailableError) WithoutFileStoreHint() *UnavailableError {
+	c := *e
+	if r, ok := strings.CutSuffix(e.Remedy, "; "+FileStoreHint+"."); ok {
+		c.Remedy = r + "."
+	}
+	return &c
+}
+
 // Remedy texts. Every one ends with the file store, the way out on
 // machines that have no usable keyring at all.
 const (

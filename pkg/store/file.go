@@ -58,6 +58,9 @@ type File struct {
 	// PassphraseFrom names where the passphrase came from, for messages.
 	PassphraseFrom string
 	WorkFactor     int // scrypt log2 N for new files; 0 means DefaultWorkFactor
+	// Warn, when set, hears of store files found open to other users as
+	// they were read (see private).
+	Warn func(message string)
 }
 
 // NewFile returns the file store of the environment getenv reads: the
@@ -111,6 +114,27 @@ func (f *File) Name() string { return "file" }
 
 // Encrypted reports whether new files are encrypted.
 func (f *File) Encrypted() bool { return f.Passphrase != "" }
+
+// RecordEncrypted reports whether the record of profile is encrypted on
+// disk, without decrypting it; ErrNotFound when there is none. A plain
+// record stays plain until its next write, even with a passphrase set.
+func (f *File) RecordEncrypted(profile string) (bool, error) {
+	path, err := f.path(profile, recordSuffix)
+	if err != nil {
+		return false, err
+	}
+	file, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot read the file store: %w", err)
+	}
+	defer file.Close()
+	head := make([]byte, len(ageHeader))
+	n, _ := io.ReadFull(file, head)
+	return string(head[:n]) == ageHeader, nil
+}
 
 // Load reads the record of profile; ErrNotFound when there is none,
 // ErrCorrupt when it cannot be decoded.
@@ -221,7 +245,7 @@ func (f *File) read(profile, suffix string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := f.readPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
 	}
@@ -232,6 +256,68 @@ func (f *File) read(profile, suffix string) ([]byte, error) {
 		return data, nil
 	}
 	return f.decrypt(path, data)
+}
+
+// readPrivate reads a store file, first making it and the directory
+// private again when they are open to other users: a chmod, or a restore
+// with cp, leaves them 0644, and nothing else would notice until the next
+// write.
+func (f *File) readPrivate(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	if fi, err := file.Stat(); err == nil {
+		f.private(path, fi, 0o600, file.Chmod)
+	}
+	if fi, err := os.Stat(f.Dir); err == nil {
+		f.private(f.Dir, fi, 0o700, func(mode fs.FileMode) error { return os.Chmod(f.Dir, mode) })
+	}
+	return io.ReadAll(file)
+}
+
+// private applies mode to a store file or directory that other users can
+// enter, when it is ours, and tells Warn either way: whoever could read it
+// may have copied the tokens.
+func (f *File) private(path string, fi fs.FileInfo, mode fs.FileMode, chmod func(fs.FileMode) error) {
+	open, mine := access(fi)
+	if !open {
+		return
+	}
+	was := fi.Mode().Perm()
+	if mine && chmod(mode) == nil {
+		f.warn("%s was open to other users (mode %04o) and is %04o again; if anyone else could read it, treat the tokens as leaked (see docs/security.md)", path, was, mode)
+		return
+	}
+	f.warn("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod %o %s", path, was, mode, path)
+}
+
+func (f *File) warn(format string, args ...any) {
+	if f.Warn != nil {
+		f.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
+// OpenToOthers lists the store's directory and the files of profile that
+// users other than their owner can enter, with their modes; it changes
+// nothing (doctor reports them).
+func (f *File) OpenToOthers(profile string) []string {
+	paths := []string{f.Dir}
+	for _, suffix := range []string{recordSuffix, secretSuffix} {
+		if p, err := f.path(profile, suffix); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	var out []string
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err == nil {
+			if open, _ := access(fi); open {
+				out = append(out, fmt.Sprintf("%s (mode %04o)", p, fi.Mode().Perm()))
+			}
+		}
+	}
+	return out
 }
 
 func (f *File) decrypt(path string, data []byte) ([]byte, error) {

@@ -322,3 +322,38 @@ func BenchmarkFileLoad(b *testing.B) {
 		})
 	}
 }
+
+// TestFileMakesOpenFilesPrivateOnRead: a record or client secret left 0644
+// (chmod, a restore with cp) is made 0600 on the next read, and said so.
+func TestFileMakesOpenFilesPrivateOnRead(t *testing.T) {
+	f := newTestFile(t, "")
+	var warnings []string
+	f.Warn = func(msg string) { warnings = append(warnings, msg) }
+	if err := f.Save("p", realisticRecord(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveSecret("p", "abc8Q~Fake.Client_Secret-Value.0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	record, secret := filepath.Join(f.Dir, "p.record"), filepath.Join(f.Dir, "p.client-secret")
+	for _, p := range []string{record, secret} {
+		os.Chmod(p, 0o644)
+	}
+	os.Chmod(f.Dir, 0o755)
+	if got := f.OpenToOthers("p"); len(got) != 3 {
+		t.Errorf("OpenToOthers = %q, want the directory and both files", got)
+	}
+	if _, err := f.Load("p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.LoadSecret("p"); err != nil {
+		t.Fatal(err)
+	}
+	checkModes(t, f.Dir, 2)
+	if len(warnings) != 3 || !strings.Contains(strings.Join(warnings, "\n"), record+" was open to other users (mode 0644)") {
+		t.Errorf("warnings: %q", warnings)
+	}
+	if got := f.OpenToOthers("p"); len(got) != 0 {
+		t.Errorf("still open: %q", got)
+	}
+}

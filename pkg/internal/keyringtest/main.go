@@ -35,15 +35,18 @@ var (
 	skipReason string   // set by Main when it runs without a session
 )
 
-// Main is a TestMain body: it starts a Session, points this process at it
-// (Setenv), checks a go-keyring write and read, runs the tests, closes the
-// session and exits. See the package comment for what happens when the
-// daemons are missing.
+// Main is a TestMain body: Run, then exit with its code. A TestMain with
+// its own cleanup calls Run instead, cleans up, then calls os.Exit:
+// deferred calls do not run on os.Exit.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run starts a Session, points this process at it (Setenv), checks a
+// go-keyring write and read, runs the tests, closes the session and
+// returns the exit code. See the package comment for what happens when the
+// daemons are missing.
+func Run(m *testing.M) int {
 	if err := Available(); err != nil {
 		if os.Getenv("CI") != "" && !errors.Is(err, errUnsupported) {
 			fmt.Fprintf(os.Stderr, "keyringtest: FAIL: %v\nkeyringtest: install them with: %s\n", err, InstallCommand)

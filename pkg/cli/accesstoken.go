@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// tokenRequest says which access token a command needs.
+type tokenRequest struct {
+	Profile string
+	Scopes  []string      // as given to --scopes; nil: the profile's own resource
+	Margin  time.Duration // renew when the token expires within this
+	Force   bool          // renew even a valid token: the resource refused it
+}
+
+// issuedToken is an access token ready to send, and the profile it is of.
+type issuedToken struct {
+	AccessToken string
+	Expiry      time.Time
+	Profile     *profile.Profile
+}
+
+// accessToken is the one path by which commands (token, api) get an access
+// token: the stored one while it is fresh enough, else a refresh under the
+// profile's lock (refresher.ensure). When renewing early fails for now but
+// the stored token still works, that token is returned with a warning on
+// stderr: a mail client or script is better served by it than by an error.
+func accessToken(ctx context.Context, env *Env, req tokenRequest) (*issuedToken, error) {
+	p, st, rec, err := linkedProfile(env, req.Profile)
+	if err != nil {
+		return nil, err
+	}
+	var scopes []string
+	if len(req.Scopes) > 0 {
+		resolved, err := entra.ResolveScopes(req.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		scopes = resourceScopes(resolved)
+	}
+	key := resourceKey(scopes)
+	renewed, err := newRefresher(env, p, st).ensure(ctx, rec, scopes, req.Margin, req.Force)
+	var te *TransientError
+	if err != nil && (!errors.As(err, &te) || req.Force) {
+		return nil, err
+	}
+	if err == nil {
+		rec = renewed
+	}
+	warnRefreshTokenEnding(env, p.Name, rec)
+	if err != nil {
+		if !fresh(rec, key, env.Now(), 0) {
+			return nil, err
+		}
+		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
+	}
+	t := &issuedToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, Profile: p}
+	if key != "" {
+		t.AccessToken, t.Expiry = rec.Resources[key].AccessToken, rec.Resources[key].Expiry
+	}
+	return t, nil
+}
+
+// linkedProfile loads a profile's settings and its record (one store read).
+// A profile that was never linked needs a person.
+func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
+	p, err := loadProfile(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := openProfileStore(env, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rec, err := st.Load(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, st, nil, &SignInRequiredError{Profile: name, Reason: "no tokens are stored"}
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, st, rec, nil
+}
+
+// expiryOf is when the token for key expires; "" is the main one.
+func expiryOf(rec *store.Record, key string) time.Time {
+	if key == "" {
+		return rec.Expiry
+	}
+	return rec.Resources[key].Expiry
+}

@@ -1,0 +1,60 @@
+package entra
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ChangeScopes returns a profile's scopes after adding and removing scopes
+// or features (written as ResolveScopes takes them), the way
+// "gh auth refresh" does: the current scopes in their order, less the
+// removed ones, then the added ones, then the OIDC scopes. Removing a scope
+// the profile does not ask for is an error (most likely a typo), and so is
+// removing every resource scope.
+//
+// Asking for fewer scopes withdraws no consent: Entra keeps what it was
+// given until it is revoked.
+func ChangeScopes(current, add, remove []string) ([]string, error) {
+	drop, err := ResolveScopes(remove)
+	if err != nil {
+		return nil, err
+	}
+	dropped := map[string]bool{}
+	for _, s := range drop {
+		if !isOIDCScope(s) {
+			dropped[strings.ToLower(s)] = false
+		}
+	}
+	var kept []string
+	for _, s := range current {
+		if _, ok := dropped[strings.ToLower(s)]; ok {
+			dropped[strings.ToLower(s)] = true
+			continue
+		}
+		kept = append(kept, s)
+	}
+	for _, s := range drop {
+		if found, ok := dropped[strings.ToLower(s)]; ok && !found {
+			return nil, fmt.Errorf("cannot remove %s: the profile does not ask for it (it asks for %s)", s, strings.Join(resourceOnly(current), " "))
+		}
+	}
+	out, err := ResolveScopes(append(kept, add...))
+	if err != nil {
+		return nil, err
+	}
+	if len(resourceOnly(out)) == 0 {
+		return nil, fmt.Errorf("removing %s would leave the profile no scopes to ask for: keep at least one, e.g. User.Read", strings.Join(resourceOnly(drop), " "))
+	}
+	return out, nil
+}
+
+// resourceOnly drops the OIDC scopes.
+func resourceOnly(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		if !isOIDCScope(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

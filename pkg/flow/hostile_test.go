@@ -1,0 +1,106 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+)
+
+// linkedClient is a client holding a fresh refresh token.
+func linkedClient(t *testing.T) (*entratest.Server, Client, string) {
+	t.Helper()
+	srv, c := newClient(t)
+	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	returned, err := srv.Authorize(context.Background(), a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.RedeemReturnedURL(context.Background(), returned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, res.Token.RefreshToken
+}
+
+// TestRedirectsAreNotFollowed: a token or device code endpoint answering
+// 307 would have the refresh token and client secret POSTed elsewhere.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	srv, c, rt := linkedClient(t)
+	c.ClientSecret = "client-secret-that-must-stay-home"
+	var elsewhere atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer evil.Close()
+	srv.Misbehave(2, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
+
+	_, refreshErr := c.Refresh(context.Background(), rt, nil)
+	_, deviceErr := c.StartDevice(context.Background())
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("%d requests followed the redirect", n)
+	}
+	for _, tc := range []struct {
+		err      error
+		endpoint string
+	}{{refreshErr, c.Authority.Endpoint().TokenURL}, {deviceErr, c.Authority.Endpoint().DeviceAuthURL}} {
+		var re *RedirectError
+		if !errors.As(tc.err, &re) || !strings.Contains(tc.err.Error(), tc.endpoint) {
+			t.Errorf("error %v: want a RedirectError naming %s", tc.err, tc.endpoint)
+		}
+		var ue *url.Error
+		if errors.As(tc.err, &ue) {
+			t.Errorf("a redirect reads as a network error (retried): %v", tc.err)
+		}
+	}
+}
+
+// TestCutAnswersAreNetworkErrors: a body cut short or stalled must come back
+// as a network error (*url.Error), which callers treat as transient, not as
+// x/oauth2's flattened text.
+func TestCutAnswersAreNetworkErrors(t *testing.T) {
+	srv, c, rt := linkedClient(t)
+	for _, m := range []entratest.Misbehaviour{{Truncate: true}, {StallBody: true}} {
+		srv.Misbehave(1, m)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := c.Refresh(ctx, rt, nil)
+		cancel()
+		var ue *url.Error
+		if !errors.As(err, &ue) {
+			t.Errorf("%+v: %v (%T), want a *url.Error", m, err, errors.Unwrap(err))
+		}
+	}
+	if _, err := c.Refresh(context.Background(), rt, nil); err != nil {
+		t.Errorf("refresh after the failures: %v", err)
+	}
+}
+
+// TestDeviceTextIsCleaned: the device code fields are shown as they come;
+// escape sequences and bidi overrides in them must not reach the terminal.
+func TestDeviceTextIsCleaned(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"device_code":"dc","user_code":"AB\u001b[2JCD\u202e","verification_uri":"https://microsoft.com/devicelogin\u001b]8;;https://evil/\u0007","expires_in":900,"interval":5,"message":"x"}`)
+	}))
+	defer srv.Close()
+	auth, _ := entra.ParseAuthority(srv.URL, "common")
+	da, err := Client{Authority: auth, ClientID: entratest.DefaultClientID}.StartDevice(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{da.UserCode, da.VerificationURI} {
+		if strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("control characters kept: %q", v)
+		}
+	}
+}
