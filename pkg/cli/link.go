@@ -410,8 +410,35 @@ func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
 	}
 }
 
+// hintContext fills the AADSTS fixes in for p. Their commands fit the
+// profile: a profile the settings file does not know yet was never linked,
+// so signing in again means the first link again, with its client ID.
 func hintContext(p *profile.Profile) entra.HintContext {
-	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
+	hc := entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method,
+		LinkCommand: "ms365auth link" + profileFlag(p.Name), ReauthCommand: "ms365auth reauth" + profileFlag(p.Name)}
+	switch cfg, err := loadConfig(); {
+	case p.Sandbox:
+		hc.LinkCommand, hc.ReauthCommand = "ms365auth link --sandbox", "ms365auth link --sandbox"
+	case err == nil && cfg.Get(p.Name) == nil:
+		id := p.ClientID
+		if !entra.IsGUID(id) { // not echoed: it may be a secret in the wrong place
+			id = "<application ID>"
+		}
+		hc.LinkCommand += methodFlag(p.Method) + " --client-id " + id
+		hc.ReauthCommand = hc.LinkCommand
+	}
+	return hc
+}
+
+// methodFlag is the link flag that chooses method.
+func methodFlag(method string) string {
+	switch method {
+	case profile.MethodAlt:
+		return " --alt"
+	case profile.MethodDevice:
+		return " --device"
+	}
+	return ""
 }
 
 // showLink prints the sign-in link and opens it in a browser. thisMachine
