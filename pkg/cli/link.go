@@ -625,7 +625,7 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	case "y", "yes":
 		return true, nil
 	}
-	fmt.Fprintln(env.Err, "Nothing was changed. To link another account too, give it a profile of its own: ms365auth link --profile NAME")
+	fmt.Fprintln(env.Err, "Nothing was changed. Another account goes under a profile of its own (ms365auth link --profile NAME); more scopes come with: ms365auth reauth"+profileFlag(old.Name)+" --scopes LIST")
 	return false, nil
 }
 
