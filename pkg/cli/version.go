@@ -2,13 +2,22 @@ package cli
 
 import "runtime/debug"
 
-// version is the module version and VCS revision from the build info.
+// releaseVersion is the release's version, stamped by GoReleaser
+// (-X .../pkg/cli.releaseVersion=...). Builds with go build or go install
+// leave it empty and use the module version.
+var releaseVersion string
+
+// version is the release or module version and the VCS revision from the
+// build info.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
 	}
 	v := info.Main.Version
+	if releaseVersion != "" {
+		v = releaseVersion
+	}
 	if v == "" {
 		v = "(devel)"
 	}
