@@ -2,19 +2,18 @@ package cli
 
 import "runtime/debug"
 
-// releaseVersion is the release's version, stamped by GoReleaser
-// (-X .../pkg/cli.releaseVersion=...). Builds with go build or go install
-// leave it empty and use the module version.
-var releaseVersion string
+// The release's version and commit, stamped by GoReleaser (-X
+// .../pkg/cli.releaseVersion=...). Builds with go build or go install leave
+// them empty and use the build info's module version and VCS revision.
+var releaseVersion, releaseCommit string
 
-// version is the release or module version and the VCS revision from the
-// build info.
+// version is "VERSION (COMMIT)", the commit cut to 12 hex digits.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
 	}
-	v := info.Main.Version
+	v, commit := info.Main.Version, releaseCommit
 	if releaseVersion != "" {
 		v = releaseVersion
 	}
@@ -22,9 +21,12 @@ func version() string {
 		v = "(devel)"
 	}
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
+		if s.Key == "vcs.revision" && commit == "" {
+			commit = s.Value
 		}
+	}
+	if len(commit) >= 12 {
+		v += " (" + commit[:12] + ")"
 	}
 	return v
 }
