@@ -41,7 +41,8 @@ func TestTokenPrintsOnlyTheToken(t *testing.T) {
 }
 
 func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
-	h := linked(t, time.Minute) // inside the 5-minute margin: must be renewed
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil) // a minute left, inside the 5-minute margin: must be renewed
 	old := loadRecord(t, "default")
 	before := h.srv.Stats()
 	h.srv.SetTokenDelay(100 * time.Millisecond) // widen the window for a race
@@ -100,7 +101,8 @@ func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
 }
 
 func TestTransientFailuresLoseNothing(t *testing.T) {
-	h := linked(t, time.Minute)
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	old := loadRecord(t, "default")
 
 	h.srv.FailTokenRequests(2, 503, 0)
@@ -119,6 +121,7 @@ func TestTransientFailuresLoseNothing(t *testing.T) {
 		t.Fatalf("a transient failure marked the profile needs_reauth")
 	}
 	h.srv.FailTokenRequests(0, 0, 0)
+	dueForRenewal(t, nil)
 	if r := h.run("", "token", "--margin", "2h"); r.code != 0 {
 		t.Fatalf("token after the server recovered: exit %d: %s", r.code, r.stderr)
 	}
