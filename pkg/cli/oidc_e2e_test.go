@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,16 +56,7 @@ func TestShortLivedTokensAreRenewedOnceForAllCallers(t *testing.T) {
 	h.srv.SetAccessTokenLifetime(2 * time.Minute) // shorter than the 5-minute margin
 	before := h.srv.Stats().TokenRequests
 	const n = 4
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.run("", "token")
-		}()
-	}
-	wg.Wait()
+	results := h.runAtOnce(n, "token")
 	for i, r := range results {
 		if r.code != 0 || r.stdout != results[0].stdout {
 			t.Fatalf("call %d: exit %d, same token %t: %s", i, r.code, r.stdout == results[0].stdout, r.stderr)

@@ -46,17 +46,7 @@ func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
 	old := loadRecord(t, "default")
 	before := h.srv.Stats()
 	h.srv.SetTokenDelay(100 * time.Millisecond) // widen the window for a race
-	const n = 20
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.run("", "token")
-		}()
-	}
-	wg.Wait()
+	results := h.runAtOnce(20, "token")
 	for i, r := range results {
 		if r.code != 0 {
 			t.Fatalf("process %d exit %d: %s", i, r.code, r.stderr)
@@ -75,6 +65,21 @@ func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
 	if rec.RefreshToken == old.RefreshToken {
 		t.Errorf("the rotated refresh token was not saved")
 	}
+}
+
+// runAtOnce runs n processes of the binary with args at the same time.
+func (h *harness) runAtOnce(n int, args ...string) []result {
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = h.run("", args...)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
