@@ -283,7 +283,7 @@ func TestMailMbsyncRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.mbsyncConfig()
-	r := w.client("", "sh", "-ec", recipe(t, "## isync (mbsync)", 1))
+	r := w.mbsync()
 	if r.code != 0 {
 		t.Fatalf("mbsync exit %d:\n%s", r.code, r.all())
 	}
@@ -383,10 +383,16 @@ func (w *mailWorld) expireTokens() {
 	}
 }
 
+// mbsync runs the isync recipe's commands (mkdir, mbsync work).
+func (w *mailWorld) mbsync() result {
+	w.t.Helper()
+	return w.client("", "sh", "-ec", recipe(w.t, "## isync (mbsync)", 1))
+}
+
 // syncOnce runs the isync recipe's sync and expects it to work.
 func (w *mailWorld) syncOnce() {
 	w.t.Helper()
-	if r := w.client("", "sh", "-ec", recipe(w.t, "## isync (mbsync)", 1)); r.code != 0 {
+	if r := w.mbsync(); r.code != 0 {
 		w.t.Fatalf("mbsync exit %d:\n%s", r.code, r.all())
 	}
 }
@@ -466,7 +472,7 @@ func TestMailRevokedRefreshToken(t *testing.T) {
 	w.expireTokens()
 	checks := len(w.mail.Checks())
 
-	r := w.client("", "sh", "-ec", recipe(t, "## isync (mbsync)", 1))
+	r := w.mbsync()
 	if r.code == 0 {
 		t.Fatalf("mbsync worked with a revoked refresh token:\n%s", r.all())
 	}
@@ -557,7 +563,7 @@ func TestMailMbsyncWithoutSASLPlugin(t *testing.T) {
 	w := newMailWorld(t, "mbsync", "isync")
 	w.mbsyncConfig()
 	w.env = append(w.env, "SASL_PATH="+t.TempDir()) // Cyrus SASL looks for plugins there only
-	r := w.client("", "sh", "-ec", recipe(t, "## isync (mbsync)", 1))
+	r := w.mbsync()
 	if r.code == 0 || !strings.Contains(r.all(), "selected SASL mechanism(s) not available") {
 		t.Errorf("mbsync without the plugin: exit %d:\n%s", r.code, r.all())
 	}
