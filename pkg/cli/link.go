@@ -62,7 +62,8 @@ authentication also need ` + entra.MFARedirectURI + `
 
 In scripts, pipe the returned URL on standard input, or split the sign-in in
 two steps: "link --print-link" prints the link, "link --returned-url URL"
-finishes it (within 10 minutes).
+finishes it (within 10 minutes); a confidential app's client secret goes to
+the second run.
 
 Try it without an account: ms365auth link --sandbox`,
 		Example: `  ms365auth link --client-id 00000000-0000-0000-0000-000000000000 --scopes calendar,mail
@@ -330,6 +331,12 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 			return err
 		}
 		moving = true
+	}
+	// The pending sign-in keeps no secret, and the finishing run reads its
+	// own: a secret given here would be dropped, and redeeming the code
+	// would then fail with AADSTS7000218.
+	if o.PrintLink && !o.Public && (env.Getenv("MS365AUTH_CLIENT_SECRET") != "" || o.SecretFile != "" || o.Confidential) {
+		return fmt.Errorf("--print-link does not keep a client secret: start without one, and give it to the run that finishes the sign-in: ms365auth link%s --returned-url - with MS365AUTH_CLIENT_SECRET set or --client-secret-file FILE", profileFlag(p.Name))
 	}
 	secret, freshSecret, err := clientSecret(ctx, env, secretStore, o, p)
 	if err != nil {
@@ -631,7 +638,7 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	case "y", "yes":
 		return true, nil
 	}
-	fmt.Fprintln(env.Err, "Nothing was changed. To link another account too, give it a profile of its own: ms365auth link --profile NAME")
+	fmt.Fprintln(env.Err, "Nothing was changed. Another account goes under a profile of its own (ms365auth link --profile NAME); more scopes come with: ms365auth reauth"+profileFlag(old.Name)+" --scopes LIST")
 	return false, nil
 }
 

@@ -80,6 +80,9 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	if err != nil {
 		return err
 	}
+	if old.Sandbox {
+		return sandboxEnded()
+	}
 	p := *old
 	if len(o.Scopes) > 0 || len(o.RemoveScopes) > 0 {
 		if p.Scopes, err = entra.ChangeScopes(old.Scopes, o.Scopes, o.RemoveScopes); err != nil {

@@ -86,6 +86,9 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 	if rec.RefreshToken == "" {
 		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: "there is no refresh token (was offline_access granted?)"}
 	}
+	if r.p.Sandbox {
+		return nil, sandboxEnded()
+	}
 	res, err := r.refresh(ctx, rec.RefreshToken, scopes)
 	if err != nil {
 		return nil, r.failed(rec, scopes, err)

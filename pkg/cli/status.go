@@ -214,6 +214,8 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		s.State, s.Reason = StateNeedsReauth, refreshTokenDeadReason
 	case now.Before(rec.Expiry):
 		s.State = StateValid
+	case s.Sandbox:
+		s.State, s.Reason = StateNeedsReauth, sandboxEndedReason
 	case s.RefreshToken:
 		s.State = StateExpired
 	default:
@@ -461,7 +463,11 @@ func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 		if reason == "" {
 			reason = "sign in again"
 		}
-		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
+		run := "ms365auth reauth" + profileFlag(s.Profile)
+		if s.Sandbox {
+			run = "ms365auth link --sandbox"
+		}
+		return style.Red("needs sign-in") + ": " + reason + "; run: " + run
 	}
 }
 
