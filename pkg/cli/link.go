@@ -362,6 +362,7 @@ type signInOptions struct {
 	NoBrowser bool
 	Timeout   time.Duration // 0: the method's default
 	LoginHint string        // the account to pre-fill, e.g. on reauth
+	Claims    string        // a claims request answering a claims challenge
 }
 
 // signIn runs the profile's sign-in method.
@@ -383,7 +384,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 // signInPaste runs the seed's primary method: print and open the link, then
 // read back the URL the browser landed on.
 func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
-	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint})
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
 	if err != nil {
 		return nil, err
 	}
