@@ -56,7 +56,8 @@ the Graph root, for tests, proxies and other clouds; it is then the one Graph ho
 allowed.
 
 -f key=value and -F key=value build a JSON body (nested with brackets:
-message[subject]=Hi; appended with []: tags[]=a), or the query of a GET. -F
+message[subject]=Hi; a list with []: tags[]=a, to[][address]=b adds an
+object), or the query of a GET. -F
 turns true, false, null and numbers into JSON and reads @FILE (@- standard
 input) as a string. --input FILE sends a body as it is (- for standard input).
 The method is GET, or POST when there is a body.

@@ -245,7 +245,7 @@ func TestAPIIncludeShowsNoToken(t *testing.T) {
 func TestAPISendsAMessage(t *testing.T) {
 	h, g := withGraph(t, "mail-send")
 	r := h.run("", "api", "/me/sendMail", "-f", "message[subject]=Hello", "-f", "message[body][content]=Hi there",
-		"-F", "saveToSentItems=false")
+		"-f", "message[toRecipients][][emailAddress][address]=megan@contoso.example", "-F", "saveToSentItems=false")
 	if r.code != 0 || r.stdout != "" {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -257,7 +257,7 @@ func TestAPISendsAMessage(t *testing.T) {
 		t.Errorf("body: %s", reqs[0].Body)
 	}
 	// A raw body from standard input.
-	r = h.run(`{"message":{"subject":"From stdin"}}`, "api", "/me/sendMail", "--input", "-")
+	r = h.run(`{"message":{"subject":"From stdin","toRecipients":[{"emailAddress":{"address":"megan@contoso.example"}}]}}`, "api", "/me/sendMail", "--input", "-")
 	if r.code != 0 || len(g.Sent()) != 2 || g.Sent()[1].JSON["subject"] != "From stdin" {
 		t.Errorf("--input -: exit %d, %s", r.code, r.stderr)
 	}

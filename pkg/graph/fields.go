@@ -85,8 +85,10 @@ func Query(u *url.URL, fields []Field, stdin io.Reader) error {
 }
 
 // Body builds a JSON object from fields. Keys nest with brackets:
-// message[subject]=Hi sets {"message":{"subject":"Hi"}}, and a trailing []
-// appends to an array: tags[]=a tags[]=b.
+// message[subject]=Hi sets {"message":{"subject":"Hi"}}, a trailing []
+// appends to an array (tags[]=a tags[]=b), and [] before a name appends an
+// object, a new one whenever the last already has that name:
+// to[][address]=a to[][address]=b is [{"address":"a"},{"address":"b"}].
 func Body(fields []Field, stdin io.Reader) ([]byte, error) {
 	root := map[string]any{}
 	for _, f := range fields {
@@ -103,6 +105,24 @@ func Body(fields []Field, stdin io.Reader) ([]byte, error) {
 		}
 	}
 	return json.Marshal(root)
+}
+
+func lastObject(arr []any) (map[string]any, bool) {
+	if len(arr) == 0 {
+		return nil, false
+	}
+	m, ok := arr[len(arr)-1].(map[string]any)
+	return m, ok
+}
+
+// has says whether obj holds a value at path.
+func has(obj map[string]any, path []string) bool {
+	v, ok := obj[path[0]]
+	if !ok || len(path) == 1 || path[1] == "" {
+		return ok
+	}
+	child, isObj := v.(map[string]any)
+	return !isObj || has(child, path[1:])
 }
 
 // keyPath splits a[b][c] into a, b, c ("" for []).
@@ -130,13 +150,23 @@ func set(obj map[string]any, path []string, v any) error {
 		obj[key] = v
 		return nil
 	}
-	if path[1] == "" { // key[]: append
-		if len(path) > 2 {
-			return fmt.Errorf("[] must come last")
+	if path[1] == "" { // key[]: append a value, or key[][name]: an object
+		arr, isArr := obj[key].([]any)
+		if _, taken := obj[key]; taken && !isArr {
+			return fmt.Errorf("%s is already a value, not a list", key)
 		}
-		arr, _ := obj[key].([]any)
-		obj[key] = append(arr, v)
-		return nil
+		if len(path) == 2 {
+			obj[key] = append(arr, v)
+			return nil
+		}
+		// A new object starts when the last one already has this field.
+		last, _ := lastObject(arr)
+		if last == nil || has(last, path[2:]) {
+			last = map[string]any{}
+			arr = append(arr, last)
+		}
+		obj[key] = arr
+		return set(last, path[2:], v)
 	}
 	child, ok := obj[key].(map[string]any)
 	if !ok {

@@ -72,9 +72,12 @@ func TestBodyAndQuery(t *testing.T) {
 		{Key: "count", Value: "3", Typed: true},
 		{Key: "raw", Value: "3"},
 		{Key: "text", Value: "@-", Typed: true},
+		{Key: "to[][emailAddress][address]", Value: "a@example.com"},
+		{Key: "to[][emailAddress][name]", Value: "A"},
+		{Key: "to[][emailAddress][address]", Value: "b@example.com"},
 	}
 	b, err := Body(fields, strings.NewReader("from stdin"))
-	want := `{"count":3,"message":{"subject":"Hi","toRecipients":["a@example.com","b@example.com"]},"raw":"3","save":false,"text":"from stdin"}`
+	want := `{"count":3,"message":{"subject":"Hi","toRecipients":["a@example.com","b@example.com"]},"raw":"3","save":false,"text":"from stdin","to":[{"emailAddress":{"address":"a@example.com","name":"A"}},{"emailAddress":{"address":"b@example.com"}}]}`
 	if err != nil || string(b) != want {
 		t.Errorf("Body = %s, %v\nwant %s", b, err, want)
 	}

@@ -288,6 +288,10 @@ func (s *Server) sendMailLocked(w http.ResponseWriter, info entratest.TokenInfo,
 		writeError(w, http.StatusBadRequest, "ErrorInvalidRequest", "Empty Payload. JSON content expected.")
 		return
 	}
+	if to, _ := req.Message["toRecipients"].([]any); len(to) == 0 {
+		writeError(w, http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
+		return
+	}
 	s.sent = append(s.sent, Message{From: info.Username, JSON: req.Message})
 	w.WriteHeader(http.StatusAccepted)
 }
