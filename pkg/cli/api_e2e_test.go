@@ -1,19 +1,15 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/graphtest"
@@ -142,17 +138,8 @@ func TestAPIClaimsChallengeOnTerminal(t *testing.T) {
 	h, g := withGraph(t, "calendar")
 	addWeek(g, 1)
 	claims := g.ChallengeOlderTokens()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "api", "/me/events", "--jq", ".value[0].subject")
-	cmd.Env = h.env
-	tty, err := pty.Start(cmd)
+	transcript, err := h.signInOnTerminal(t, "api", "/me/events", "--jq", ".value[0].subject")
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err != nil {
 		t.Fatalf("api: %v\n%s", err, transcript)
 	}
 	if !strings.Contains(transcript, "Meeting 0") {
@@ -169,17 +156,8 @@ func TestAPIClaimsChallengeOnTerminal(t *testing.T) {
 func TestTokenClaimsOnTerminal(t *testing.T) {
 	h, g := withGraph(t, "calendar")
 	claims := g.ChallengeOlderTokens()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "token", "--claims", entra.EncodeClaims(claims))
-	cmd.Env = h.env
-	tty, err := pty.Start(cmd)
+	transcript, err := h.signInOnTerminal(t, "token", "--claims", entra.EncodeClaims(claims))
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err != nil {
 		t.Fatalf("token --claims: %v\n%s", err, transcript)
 	}
 	reqs := h.srv.AuthorizeRequests()
