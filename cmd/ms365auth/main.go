@@ -5,14 +5,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ms365auth/ms365auth/pkg/cli"
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), interrupt.Grace, os.Stderr)
 	code := cli.Main(ctx)
 	stop()
 	os.Exit(code)

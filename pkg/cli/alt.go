@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 	}
 	l := lb.Listener
 	defer l.Close()
+	if everyNetwork(l.Addrs()) {
+		fmt.Fprintf(env.Err, "warning: the listener takes connections from every network (--listen %s); behind a reverse proxy on this machine, --listen 127.0.0.1:PORT keeps it private\n", p.Listen)
+	}
 	// A loopback redirect reaches only a browser on this machine; a public
 	// one (behind a reverse proxy) reaches this listener from anywhere.
 	thisMachine := true
@@ -122,4 +126,15 @@ func registrationAdvice(redirect string) string {
 		u.Host = "[" + u.Host + "]"
 	}
 	return "the redirect URI " + u.String() + " is registered for the app (the port is ignored: register it without one)"
+}
+
+// everyNetwork reports whether one of the addresses is a wildcard (0.0.0.0
+// or ::), which takes connections from every network, not only this machine.
+func everyNetwork(addrs []net.Addr) bool {
+	for _, a := range addrs {
+		if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			return true
+		}
+	}
+	return false
 }

@@ -381,6 +381,13 @@ func (h *harness) onTerminal(t *testing.T, args ...string) *terminal {
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = h.env
+	return startTerminal(t, cmd, cancel)
+}
+
+// startTerminal starts cmd on a new pseudo-terminal; cancel (which must
+// end cmd) runs when the test ends.
+func startTerminal(t *testing.T, cmd *exec.Cmd, cancel func()) *terminal {
+	t.Helper()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 200})
 	if err != nil {
 		t.Fatal(err)

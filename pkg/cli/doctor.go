@@ -320,8 +320,8 @@ func (d *doctor) checkRecord(st store.Store, profileName string) {
 	d.add(c)
 }
 
-// checkFileModes warns of file store files that other users can read.
-// It changes nothing; the next command that reads them makes them private.
+// checkFileModes warns of file store files that other users can read,
+// before checkRecord's read makes them private.
 func (d *doctor) checkFileModes(f *store.File, profileName string) {
 	open := f.OpenToOthers(profileName)
 	if len(open) == 0 {
@@ -329,7 +329,7 @@ func (d *doctor) checkFileModes(f *store.File, profileName string) {
 	}
 	d.add(check{ID: "store.permissions", Title: "file permissions", Status: checkWarn,
 		Summary: "open to other users: " + strings.Join(open, ", "),
-		Fix:     "chmod 700 " + f.Dir + " and chmod 600 the files (any other ms365auth command does it when it reads them); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
+		Fix:     "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
 }
 
 // usesSecretService reports whether go-keyring talks to a Secret Service

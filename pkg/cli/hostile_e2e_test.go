@@ -4,7 +4,9 @@ package cli_test
 // clear message, with the stored tokens intact and no secret sent astray.
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +40,7 @@ func elsewhere(t *testing.T) (*httptest.Server, *atomic.Int32) {
 
 func TestTokenEndpointRedirectIsRefused(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	before := loadRecord(t, "default")
 	evil, hits := elsewhere(t)
 	h.srv.Misbehave(100, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
@@ -69,6 +73,7 @@ func TestDoctorDiscoveryRedirectIsRefused(t *testing.T) {
 // same error; pkg/flow's TestCutAnswersAreNetworkErrors covers both.)
 func TestTokenServesAValidTokenThroughCutAnswers(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	current := loadRecord(t, "default").AccessToken
 	h.srv.Misbehave(100, entratest.Misbehaviour{Truncate: true})
 	r := h.run("", "token", "--margin", "2h")
@@ -124,6 +129,7 @@ func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
 	before := loadRecord(t, "default")
 	for _, lifetime := range []time.Duration{0, -time.Minute} {
 		h.srv.SetAccessTokenLifetime(lifetime)
+		dueForRenewal(t, nil)
 		r := h.run("", "token", "--margin", "2h")
 		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "expired") {
 			t.Errorf("lifetime %v: exit %d, %d bytes on stdout, stderr %q", lifetime, r.code, len(r.stdout), r.stderr)
@@ -138,6 +144,7 @@ func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
 // body must not bring the refresh token into the output.
 func TestServerEchoingTheRequestLeaksNothing(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	rec := loadRecord(t, "default")
 	h.srv.Misbehave(100, entratest.Misbehaviour{EchoForm: true})
 	r := h.run("", "token", "--margin", "2h")
@@ -225,7 +232,7 @@ func TestStoreMoveReadsSettingsUnderTheLock(t *testing.T) {
 
 // TestOpenStoreFilesAreReportedAndMadePrivate: a record restored with cp
 // (mode 0644) is reported by doctor, and made private again, with a
-// warning, by the next command that reads it.
+// warning, by every command that reads it (doctor opens it too).
 func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
 	h := newHarness(t)
 	h.withoutBus(t)
@@ -242,8 +249,8 @@ func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
 	if p := c["store.permissions"]; p.Status != "warn" || !strings.Contains(p.Summary, record) {
 		t.Errorf("doctor: %+v", p)
 	}
-	if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o644 {
-		t.Errorf("doctor changed the mode to %04o", fi.Mode().Perm())
+	if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o600 {
+		t.Errorf("doctor read the record and left mode %04o", fi.Mode().Perm())
 	}
 	for _, args := range [][]string{{"status"}, {"token"}} {
 		os.Chmod(record, 0o644)
@@ -253,6 +260,77 @@ func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
 		}
 		if fi, _ := os.Stat(record); fi.Mode().Perm() != 0o600 {
 			t.Errorf("%v left mode %04o", args, fi.Mode().Perm())
+		}
+	}
+}
+
+// blockedOnFIFO waits until a thread of process pid waits in open() for a
+// FIFO's writer.
+func blockedOnFIFO(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+		for _, task := range tasks {
+			if wchan, _ := os.ReadFile(task); string(wchan) == "wait_for_partner" {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("process %d never blocked on the FIFO", pid)
+}
+
+// TestSignalsEndAStuckProcess: a settings file that is a FIFO blocks the
+// read where no context reaches. A second SIGTERM (sent once the process
+// says it is still stopping) ends the process at once, a single one after
+// the grace period.
+func TestSignalsEndAStuckProcess(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, signals := range []int{2, 1} {
+		cmd := exec.Command(binary, "status")
+		cmd.Env = append(os.Environ(), "MS365AUTH_CONFIG="+fifo)
+		stderrPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 10)
+		go func() {
+			sc := bufio.NewScanner(stderrPipe)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		blockedOnFIFO(t, cmd.Process.Pid)
+		cmd.Process.Signal(syscall.SIGTERM)
+		var stderr []string
+		deadline := time.After(20 * time.Second)
+	read:
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					break read
+				}
+				stderr = append(stderr, line)
+				if signals == 2 && strings.Contains(line, "still stopping") {
+					cmd.Process.Signal(syscall.SIGTERM)
+				}
+			case <-deadline:
+				cmd.Process.Kill()
+				t.Errorf("%d SIGTERM: the process survived; stderr %q", signals, stderr)
+				break read
+			}
+		}
+		err := cmd.Wait()
+		want := map[int]string{1: "interrupted: still busy 5s later, stopped", 2: "interrupted again: stopped at once"}[signals]
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(strings.Join(stderr, "\n"), want) {
+			t.Errorf("%d SIGTERM: %v, stderr %q; want exit 1 and %q", signals, err, stderr, want)
 		}
 	}
 }

@@ -62,7 +62,8 @@ authentication also need ` + entra.MFARedirectURI + `
 
 In scripts, pipe the returned URL on standard input, or split the sign-in in
 two steps: "link --print-link" prints the link, "link --returned-url URL"
-finishes it (within 10 minutes).
+finishes it (within 10 minutes); a confidential app's client secret goes to
+the second run.
 
 Try it without an account: ms365auth link --sandbox`,
 		Example: `  ms365auth link --client-id 00000000-0000-0000-0000-000000000000 --scopes calendar,mail
@@ -331,6 +332,12 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 		}
 		moving = true
 	}
+	// The pending sign-in keeps no secret, and the finishing run reads its
+	// own: a secret given here would be dropped, and redeeming the code
+	// would then fail with AADSTS7000218.
+	if o.PrintLink && !o.Public && (env.Getenv("MS365AUTH_CLIENT_SECRET") != "" || o.SecretFile != "" || o.Confidential) {
+		return fmt.Errorf("--print-link does not keep a client secret: start without one, and give it to the run that finishes the sign-in: ms365auth link%s --returned-url - with MS365AUTH_CLIENT_SECRET set or --client-secret-file FILE", profileFlag(p.Name))
+	}
 	secret, freshSecret, err := clientSecret(ctx, env, secretStore, o, p)
 	if err != nil {
 		return err
@@ -411,8 +418,35 @@ func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
 	}
 }
 
+// hintContext fills the AADSTS fixes in for p. Their commands fit the
+// profile: a profile the settings file does not know yet was never linked,
+// so signing in again means the first link again, with its client ID.
 func hintContext(p *profile.Profile) entra.HintContext {
-	return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method}
+	hc := entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method,
+		LinkCommand: "ms365auth link" + profileFlag(p.Name), ReauthCommand: "ms365auth reauth" + profileFlag(p.Name)}
+	switch cfg, err := loadConfig(); {
+	case p.Sandbox:
+		hc.LinkCommand, hc.ReauthCommand = "ms365auth link --sandbox", "ms365auth link --sandbox"
+	case err == nil && cfg.Get(p.Name) == nil:
+		id := p.ClientID
+		if !entra.IsGUID(id) { // not echoed: it may be a secret in the wrong place
+			id = "<application ID>"
+		}
+		hc.LinkCommand += methodFlag(p.Method) + " --client-id " + id
+		hc.ReauthCommand = hc.LinkCommand
+	}
+	return hc
+}
+
+// methodFlag is the link flag that chooses method.
+func methodFlag(method string) string {
+	switch method {
+	case profile.MethodAlt:
+		return " --alt"
+	case profile.MethodDevice:
+		return " --device"
+	}
+	return ""
 }
 
 // showLink prints the sign-in link and opens it in a browser. thisMachine
@@ -537,15 +571,15 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 			u.say("warning: the old tokens of profile %q could not be removed from the %s store: %v", p.Name, prevStore, err)
 		}
 	}
-	who := rec.Account
-	if rec.Name != "" {
-		who += " (" + rec.Name + ")"
-	}
+	who := accountLabel(rec.Account, rec.Name)
 	if who == "" {
 		who = "an account (no ID token came back)"
 	}
 	u.say("%s Linked %s to profile %q.", u.style.Green("✓"), who, p.Name)
-	if len(rec.Scopes) > 0 {
+	switch {
+	case rec.ScopesAsRequested:
+		u.say("Granted as requested (the server did not list the scopes): %s", strings.Join(rec.Scopes, " "))
+	case len(rec.Scopes) > 0:
 		u.say("Granted: %s", strings.Join(rec.Scopes, " "))
 	}
 	// The token is for one resource; other resources' scopes were consented
@@ -561,6 +595,19 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
+}
+
+// accountLabel is how an account is shown: its name, then the person's
+// display name in brackets when it says something more; "" when neither is
+// known.
+func accountLabel(account, name string) string {
+	switch {
+	case account == "":
+		return name
+	case name == "" || name == account:
+		return account
+	}
+	return account + " (" + name + ")"
 }
 
 // confirmRelink asks the person at the terminal before a sign-in replaces
@@ -592,7 +639,7 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	case "y", "yes":
 		return true, nil
 	}
-	fmt.Fprintln(env.Err, "Nothing was changed. To link another account too, give it a profile of its own: ms365auth link --profile NAME")
+	fmt.Fprintln(env.Err, "Nothing was changed. Another account goes under a profile of its own (ms365auth link --profile NAME); more scopes come with: ms365auth reauth"+profileFlag(old.Name)+" --scopes LIST")
 	return false, nil
 }
 
@@ -608,17 +655,19 @@ func storeOf(p *profile.Profile) string {
 func newRecord(res *flow.Result, now time.Time) *store.Record {
 	t := res.Token
 	return &store.Record{
-		AccessToken:   t.AccessToken,
-		TokenType:     t.TokenType,
-		Expiry:        t.Expiry,
-		RefreshToken:  t.RefreshToken,
-		Scopes:        res.Scopes,
-		Account:       firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email),
-		Name:          res.Claims.Name,
-		TenantID:      res.Claims.TID,
-		ObjectID:      res.Claims.OID,
-		LinkedAt:      now,
-		LastRefreshAt: now,
+		AccessToken:       t.AccessToken,
+		TokenType:         t.TokenType,
+		Expiry:            t.Expiry,
+		IssuedAt:          now,
+		RefreshToken:      t.RefreshToken,
+		Scopes:            res.Scopes,
+		ScopesAsRequested: res.ScopesAsRequested,
+		Account:           res.Claims.Account(),
+		Name:              res.Claims.Name,
+		TenantID:          res.Claims.TID,
+		ObjectID:          res.Claims.OID,
+		LinkedAt:          now,
+		LastRefreshAt:     now,
 	}
 }
 

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,5 +106,35 @@ func TestStatusListsOtherTokens(t *testing.T) {
 		if strings.Contains(r.all()+text.all(), other.AccessToken[:40]) {
 			t.Errorf("status shows the other resource's token")
 		}
+	}
+}
+
+// TestHintsFitTheProfile: a bad code on a first link is fixed by linking
+// again, not by reauth, which has nothing to renew.
+func TestHintsFitTheProfile(t *testing.T) {
+	h := newHarness(t)
+	badCode := func(link string) string {
+		returned := h.signIn(link)
+		u, _ := url.Parse(returned)
+		q := u.Query()
+		q.Set("code", "0.AXYZ-not-a-code-the-double-issued")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	r := h.link(badCode, "--client-id", testClientID, "--profile", "work")
+	if r.code == 0 || !strings.Contains(r.stderr, "AADSTS70000") {
+		t.Fatalf("first link with a bad code: exit %d:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "reauth") || !strings.Contains(r.stderr, "ms365auth link --profile work --client-id "+testClientID) {
+		t.Errorf("the fix does not fit a profile that was never linked:\n%s", r.stderr)
+	}
+
+	// Once linked, the same failure is fixed by reauth, with the profile.
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
+	}
+	r = h.link(badCode, "--profile", "work")
+	if !strings.Contains(r.stderr, "ms365auth reauth --profile work") {
+		t.Errorf("the fix for a linked profile:\n%s", r.stderr)
 	}
 }

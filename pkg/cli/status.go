@@ -49,6 +49,7 @@ type profileStatus struct {
 	Method               string       `json:"method,omitempty"`
 	RedirectURI          string       `json:"redirect_uri,omitempty"`
 	Scopes               []string     `json:"scopes"`
+	ScopesAsRequested    bool         `json:"scopes_as_requested,omitempty"` // the server did not list them
 	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
 	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
 	RefreshToken         bool         `json:"refresh_token"`
@@ -194,7 +195,7 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	// Cleaned again: a record stored by an older version may hold raw claims.
 	s.Account, s.Name, s.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
 	if rec.Scopes != nil {
-		s.Scopes = rec.Scopes
+		s.Scopes, s.ScopesAsRequested = rec.Scopes, rec.ScopesAsRequested
 	}
 	s.RefreshToken = rec.RefreshToken != ""
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
@@ -213,6 +214,8 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 		s.State, s.Reason = StateNeedsReauth, refreshTokenDeadReason
 	case now.Before(rec.Expiry):
 		s.State = StateValid
+	case s.Sandbox:
+		s.State, s.Reason = StateNeedsReauth, sandboxEndedReason
 	case s.RefreshToken:
 		s.State = StateExpired
 	default:
@@ -388,11 +391,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 			}
 			continue
 		}
-		who := s.Account
-		if s.Name != "" {
-			who += " (" + s.Name + ")"
-		}
-		row("account", who)
+		row("account", accountLabel(s.Account, s.Name))
 		row("state", describeState(s, now, style))
 		row("tenant", s.TenantID)
 		row("client id", s.ClientID)
@@ -402,7 +401,11 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		// What the profile asks for, and what the last token granted: Entra
 		// also grants what it was given consent for earlier.
 		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
-		row("granted", strings.Join(s.Scopes, " "))
+		granted := strings.Join(s.Scopes, " ")
+		if s.ScopesAsRequested {
+			granted += " (as requested: the server did not list them)"
+		}
+		row("granted", granted)
 		for _, t := range s.OtherTokens {
 			row("other token", describeOtherToken(t, now))
 		}
@@ -460,7 +463,11 @@ func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 		if reason == "" {
 			reason = "sign in again"
 		}
-		return style.Red("needs sign-in") + ": " + reason + "; run: ms365auth reauth" + profileFlag(s.Profile)
+		run := "ms365auth reauth" + profileFlag(s.Profile)
+		if s.Sandbox {
+			run = "ms365auth link --sandbox"
+		}
+		return style.Red("needs sign-in") + ": " + reason + "; run: " + run
 	}
 }
 

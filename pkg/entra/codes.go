@@ -13,6 +13,11 @@ type HintContext struct {
 	Tenant      string
 	ClientID    string
 	Method      string // "paste", "alt", "device"
+	// LinkCommand and ReauthCommand, when set, replace `ms365auth link`
+	// and `ms365auth reauth` in a fix, so that it names the command that
+	// fits the profile: with its --profile, and for a profile that was
+	// never linked the first link, since reauth has nothing to renew.
+	LinkCommand, ReauthCommand string
 }
 
 // CodeInfo is one row of the AADSTS table; the same table feeds the docs.
@@ -146,6 +151,8 @@ func Hint(code int, c HintContext) string {
 		return v
 	}
 	return strings.NewReplacer(
+		"`ms365auth link`", "`"+or(c.LinkCommand, "ms365auth link")+"`",
+		"`ms365auth reauth`", "`"+or(c.ReauthCommand, "ms365auth reauth")+"`",
 		"{redirect_uri}", or(c.RedirectURI, "the redirect URI"),
 		"{tenant}", or(c.Tenant, "the current tenant"),
 		"{client_id}", or(c.ClientID, "the app"),

@@ -20,6 +20,7 @@ const (
 	ErrorRedirect                    // error= in the URL (Err holds it)
 	StateMismatch                    // state missing or different
 	MissingCode                      // no code: most likely truncated
+	Repeated                         // code or state more than once
 )
 
 var problemNames = map[Problem]string{
@@ -30,6 +31,7 @@ var problemNames = map[Problem]string{
 	ErrorRedirect: "ErrorRedirect",
 	StateMismatch: "StateMismatch",
 	MissingCode:   "MissingCode",
+	Repeated:      "Repeated",
 }
 
 // String is the constant's name, for logs and test output.
@@ -95,6 +97,9 @@ func (e *ReturnedURLError) explain() (cause, fix string) {
 	case StateMismatch:
 		return "this URL does not belong to this sign-in (its state is missing or different): it is from another attempt, or was cut short when copied",
 			"use the URL from the browser window this run opened, or run `ms365auth link` again"
+	case Repeated:
+		return "this URL carries its code or state more than once, which a real redirect never does: it was altered, or pasted together from two",
+			"copy the address bar of the page you land on once, as it is"
 	case MissingCode:
 		return "no authorization code: the URL was probably cut short when copied (codes run to ~1,500 characters)",
 			"copy the whole address bar, or pass it with --returned-url or on standard input"
@@ -132,9 +137,12 @@ const trimCutset = " \t\r\n'\"<>`"
 //  5. scheme, host or path differ from redirectURI: WrongRedirect. As Entra
 //     does, the port is ignored for loopback hosts, and an empty path equals
 //     "/". An empty redirectURI skips this check;
-//  6. state missing or different from wantState: StateMismatch (an empty
+//  6. code or state given more than once: Repeated (the callback listener
+//     requires exactly one of each too; which one would count is anyone's
+//     guess);
+//  7. state missing or different from wantState: StateMismatch (an empty
 //     wantState therefore never matches);
-//  7. code missing or blank: MissingCode.
+//  8. code missing or blank: MissingCode.
 func ParseReturnedURL(raw, redirectURI, wantState string) (code string, err error) {
 	fail := func(p Problem) (string, error) {
 		return "", &ReturnedURLError{Problem: p, RedirectURI: redirectURI}
@@ -158,6 +166,9 @@ func ParseReturnedURL(raw, redirectURI, wantState string) (code string, err erro
 	}
 	if redirectURI != "" && !sameRedirect(u, redirectURI) {
 		return fail(WrongRedirect)
+	}
+	if len(params["code"]) > 1 || len(params["state"]) > 1 {
+		return fail(Repeated)
 	}
 	got := params.Get("state")
 	if !params.Has("state") || wantState == "" || subtle.ConstantTimeCompare([]byte(got), []byte(wantState)) != 1 {

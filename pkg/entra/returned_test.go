@@ -130,6 +130,10 @@ func TestParseReturnedURLProblems(t *testing.T) {
 		{"no state expected", returned(native, msaCode), native, "", StateMismatch, nil},
 		{"state only in a different case", returned(native, msaCode), native, strings.ToUpper(testState), StateMismatch, nil},
 
+		{"code twice", returned(native, msaCode) + "&code=" + msaCode, native, testState, Repeated, nil},
+		{"state twice", returned(native, msaCode) + "&state=" + testState, native, testState, Repeated, nil},
+		{"state twice, one wrong", returned(native, msaCode) + "&state=other", native, testState, Repeated, nil},
+
 		{"no code", native + "?state=" + testState + "&session_state=" + sessionState, native, testState, MissingCode, nil},
 		{"empty code", native + "?code=&state=" + testState, native, testState, MissingCode, nil},
 		{"blank code", native + "?code=+%20&state=" + testState, native, testState, MissingCode, nil},

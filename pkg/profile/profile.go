@@ -140,12 +140,18 @@ func (c *Config) Names() []string {
 
 // Save writes the file atomically (temporary file, fsync, rename) with mode
 // 0600 in a 0700 directory, so a crash leaves the old or the new file whole.
+// A settings file that is a symbolic link (dotfiles kept in a repository)
+// stays one: the file it points to is replaced.
 func (c *Config) Save() error {
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(c.path, append(data, '\n'))
+	path := c.path
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	return atomicfile.WriteFile(path, append(data, '\n'))
 }
 
 // Update applies change to the settings file under an exclusive lock,
@@ -160,7 +166,7 @@ func Update(path string, change func(*Config)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
 	defer cancel()
 	if ok, err := fl.TryLockContext(ctx, 5*time.Millisecond); !ok {
-		return fmt.Errorf("cannot lock the settings file %s: %w", path, errors.Join(err, ctx.Err()))
+		return fmt.Errorf("cannot lock the settings file %s (another ms365auth process is changing it): %w", path, err)
 	}
 	defer fl.Unlock()
 	c, err := Load(path)
@@ -172,5 +178,5 @@ func Update(path string, change func(*Config)) error {
 }
 
 // lockWait bounds the wait for another process's settings update, which
-// takes milliseconds.
-const lockWait = 30 * time.Second
+// takes milliseconds. (A variable for tests.)
+var lockWait = 30 * time.Second

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -66,5 +68,46 @@ func TestLoadRejectsUnsafeProfileNames(t *testing.T) {
 	os.WriteFile(path, []byte(`{"profiles": {"../../x": {"client_id": "c"}}}`), 0o600)
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "invalid profile name") {
 		t.Errorf("Load accepted an unsafe profile name: %v", err)
+	}
+}
+
+// TestSaveKeepsASymlink: a settings file linked from elsewhere (dotfiles)
+// is written through the link, which stays.
+func TestSaveKeepsASymlink(t *testing.T) {
+	real := filepath.Join(t.TempDir(), "dotfiles", "ms365auth.json")
+	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte(`{"profiles":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "ms365auth", "config.json")
+	os.MkdirAll(filepath.Dir(link), 0o700)
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Update(link, func(c *Config) { c.Set(&Profile{Name: "work", ClientID: "id"}) }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced (%v)", err)
+	}
+	if c, err := Load(real); err != nil || c.Get("work") == nil {
+		t.Errorf("the link's target lacks the change: %v", err)
+	}
+}
+
+func TestUpdateLockTimeoutSaysItOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	held := flock.New(path + ".lock")
+	if err := held.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	lockWait = 0 // gives up at once
+	err := Update(path, func(*Config) {})
+	if err == nil || strings.Count(err.Error(), "context deadline exceeded") != 1 {
+		t.Errorf("Update with the lock held: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ func (osKeyring) Set(service, user, pw string) error {
 	if err := sessionBusReady(); err != nil {
 		return err
 	}
-	return keyring.Set(service, user, pw)
+	return setLabelled(service, user, pw)
 }
 
 func (osKeyring) Delete(service, user string) error {

@@ -135,7 +135,7 @@ func TestSecretToolSeesSavedRecord(t *testing.T) {
 	out, attrs := secretTool(t, "", "search", "--all", "service", ServiceName)
 	search := out + attrs
 	for _, line := range []string{
-		"label = Password for 'xcheck' on 'ms365auth'",
+		"label = ms365auth tokens for profile xcheck",
 		"attribute.username = xcheck",
 		"attribute.service = ms365auth",
 	} {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,11 +41,18 @@ func Lock(ctx context.Context, profile string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
-	fl := flock.New(filepath.Join(dir, profile+".lock"), flock.SetPermissions(0o600))
+	path := filepath.Join(dir, profile+".lock")
+	// Not through a symbolic link: whoever planted it would choose which
+	// file ms365auth creates or opens.
+	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow))
 	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
 	if err != nil || !ok {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("another ms365auth process holds the lock of profile %q: %w", profile, errors.Join(ctxErr, err))
+			// err is ctxErr again: said once.
+			return nil, fmt.Errorf("another ms365auth process holds the lock of profile %q: %w", profile, ctxErr)
+		}
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("cannot lock profile %q: %s is a symbolic link, which ms365auth does not follow: remove it", profile, path)
 		}
 		return nil, fmt.Errorf("cannot lock profile %q: %w", profile, err)
 	}

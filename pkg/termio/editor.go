@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -37,6 +38,7 @@ type editor struct {
 	out    io.Writer
 	secret bool // echo nothing but the final "\r\n"
 	esc    escState
+	char   []byte // bytes of a UTF-8 character not yet echoed
 }
 
 // feed takes one byte of input. It reports done when the line is complete,
@@ -92,18 +94,44 @@ func (e *editor) feed(b byte) (done bool, err error) {
 	case b < 0x20:
 		// Other control keys (Tab, Ctrl-W, …) have no meaning here.
 	default:
-		// Printable ASCII, or a byte of a UTF-8 character: the terminal
-		// assembles the character when it has all of its bytes.
 		e.line = append(e.line, b)
 		if !e.secret {
-			e.out.Write([]byte{b})
+			e.echo(b)
 		}
 	}
 	return false, nil
 }
 
+// echo shows printable ASCII as it comes, and a UTF-8 character once it
+// is whole. A byte that starts no character (a raw 0x9B is an 8-bit CSI),
+// a C1 control or a bidi control is shown as U+FFFD, one column, as the
+// terminal must not act on it.
+func (e *editor) echo(b byte) {
+	if b < utf8.RuneSelf && len(e.char) == 0 {
+		e.out.Write([]byte{b})
+		return
+	}
+	e.char = append(e.char, b)
+	if !utf8.FullRune(e.char) {
+		return
+	}
+	r, size := utf8.DecodeRune(e.char)
+	switch {
+	case r == utf8.RuneError && size <= 1, unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+		io.WriteString(e.out, "\ufffd")
+	default:
+		e.out.Write(e.char[:size])
+	}
+	rest := e.char[size:]
+	e.char = nil
+	for _, c := range rest { // bytes that did not belong to the character
+		e.echo(c)
+	}
+}
+
 // erase removes up to n characters from the end of the line, and from the screen.
 func (e *editor) erase(n int) {
+	e.char = nil // a character cut short is erased with the rest
 	erased := 0
 	for ; erased < n && len(e.line) > 0; erased++ {
 		_, size := utf8.DecodeLastRune(e.line)

@@ -1,0 +1,41 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// TestSandboxEnded: after link --sandbox has ended, renewing the sandbox
+// profile says so and how to start it again, instead of promising that a
+// later try may work.
+func TestSandboxEnded(t *testing.T) {
+	h := newHarness(t)
+	if r := h.run("\n", "link", "--sandbox", "--no-browser"); r.code != 0 {
+		t.Fatalf("sandbox exit %d:\n%s", r.code, r.stderr)
+	}
+	ended := func(what string, r result) {
+		t.Helper()
+		if r.code != 3 || !strings.Contains(r.stderr, "sandbox has ended") || !strings.Contains(r.stderr, "ms365auth link --sandbox") || strings.Contains(r.stderr, "temporary") {
+			t.Errorf("%s: exit %d:\n%s", what, r.code, r.stderr)
+		}
+	}
+	ended("reauth", h.run("", "reauth", "-p", "sandbox"))
+	ended("reauth --non-interactive", h.run("", "reauth", "-p", "sandbox", "--non-interactive"))
+
+	rec := loadRecord(t, "sandbox")
+	rec.Expiry = time.Now().Add(-time.Minute)
+	if err := store.NewKeyring().Save("sandbox", rec); err != nil {
+		t.Fatal(err)
+	}
+	ended("token", h.run("", "token", "-p", "sandbox"))
+	st, r := h.status("-p", "sandbox")
+	if r.code != 3 || st["state"] != "needs_reauth" || !strings.Contains(st["reason"].(string), "sandbox has ended") {
+		t.Errorf("status exit %d: %v", r.code, st)
+	}
+	if text := h.run("", "status", "-p", "sandbox"); !strings.Contains(text.stdout, "run: ms365auth link --sandbox") {
+		t.Errorf("status text:\n%s", text.stdout)
+	}
+}
