@@ -490,16 +490,18 @@ type issue struct {
 func (s *Server) issueLocked(in issue) *tokenResponse {
 	now := s.clock()
 	resource := resourceOf(in.requested)
-	var granted []string
+	// granted is how the scope field spells them; scp, the access token's
+	// claim, has the bare names, whatever the resource.
+	var granted, scp []string
 	for _, sc := range s.consent[in.user.OID+"|"+in.app.ClientID] {
 		if !sc.isOIDC() && sc.name != ".default" && strings.EqualFold(sc.resource, resource) {
-			granted = append(granted, sc.display())
+			granted, scp = append(granted, sc.display()), append(scp, sc.name)
 		}
 	}
 	if len(granted) == 0 {
 		for _, sc := range in.requested {
 			if !sc.isOIDC() {
-				granted = append(granted, sc.display())
+				granted, scp = append(granted, sc.display()), append(scp, sc.name)
 			}
 		}
 	}
@@ -510,7 +512,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		}
 	}
 	exp := now.Add(s.atLifetime)
-	at := newAccessToken(in.user, in.app, resource, strings.Join(granted, " "), in.mfa, now, exp)
+	at := newAccessToken(in.user, in.app, resource, strings.Join(scp, " "), in.mfa, now, exp)
 	s.accessTokens[at] = TokenInfo{
 		ClientID: in.app.ClientID, Username: in.user.Username, OID: in.user.OID, TenantID: in.user.TenantID,
 		Resource: resource, Scopes: granted, IssuedAt: now, ExpiresAt: exp,
