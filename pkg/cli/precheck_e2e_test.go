@@ -52,9 +52,6 @@ func TestLinkChecksTheRegistrationFirst(t *testing.T) {
 	if !strings.Contains(r.stderr, "Open this link") {
 		t.Errorf("--no-check did not go on to the sign-in:\n%s", r.stderr)
 	}
-	if _, err := os.Stat(opened); err != nil {
-		t.Errorf("--no-check opened no browser: %v", err)
-	}
 }
 
 // TestLinkCheckGivesUpOnASlowNetwork: an authority that never answers
