@@ -579,15 +579,15 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 			u.say("warning: the old tokens of profile %q could not be removed from the %s store: %v", p.Name, prevStore, err)
 		}
 	}
-	who := rec.Account
-	if rec.Name != "" {
-		who += " (" + rec.Name + ")"
-	}
+	who := accountLabel(rec.Account, rec.Name)
 	if who == "" {
 		who = "an account (no ID token came back)"
 	}
 	u.say("%s Linked %s to profile %q.", u.style.Green("✓"), who, p.Name)
-	if len(rec.Scopes) > 0 {
+	switch {
+	case rec.ScopesAsRequested:
+		u.say("Granted as requested (the server did not list the scopes): %s", strings.Join(rec.Scopes, " "))
+	case len(rec.Scopes) > 0:
 		u.say("Granted: %s", strings.Join(rec.Scopes, " "))
 	}
 	// The token is for one resource; other resources' scopes were consented
@@ -603,6 +603,19 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
+}
+
+// accountLabel is how an account is shown: its name, then the person's
+// display name in brackets when it says something more; "" when neither is
+// known.
+func accountLabel(account, name string) string {
+	switch {
+	case account == "":
+		return name
+	case name == "" || name == account:
+		return account
+	}
+	return account + " (" + name + ")"
 }
 
 // confirmRelink asks the person at the terminal before a sign-in replaces
@@ -650,17 +663,19 @@ func storeOf(p *profile.Profile) string {
 func newRecord(res *flow.Result, now time.Time) *store.Record {
 	t := res.Token
 	return &store.Record{
-		AccessToken:   t.AccessToken,
-		TokenType:     t.TokenType,
-		Expiry:        t.Expiry,
-		RefreshToken:  t.RefreshToken,
-		Scopes:        res.Scopes,
-		Account:       firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email),
-		Name:          res.Claims.Name,
-		TenantID:      res.Claims.TID,
-		ObjectID:      res.Claims.OID,
-		LinkedAt:      now,
-		LastRefreshAt: now,
+		AccessToken:       t.AccessToken,
+		TokenType:         t.TokenType,
+		Expiry:            t.Expiry,
+		IssuedAt:          now,
+		RefreshToken:      t.RefreshToken,
+		Scopes:            res.Scopes,
+		ScopesAsRequested: res.ScopesAsRequested,
+		Account:           res.Claims.Account(),
+		Name:              res.Claims.Name,
+		TenantID:          res.Claims.TID,
+		ObjectID:          res.Claims.OID,
+		LinkedAt:          now,
+		LastRefreshAt:     now,
 	}
 }
 

@@ -157,7 +157,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		}
 		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd)
 	}
-	u.say("Signing in again for profile %q: %s.", p.Name, why)
+	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
 	secret := ""
 	if p.Confidential {
 		if secret, err = st.LoadSecret(p.Name); err != nil {
@@ -165,8 +165,8 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		}
 	}
 	hint := ""
-	if rec != nil {
-		hint = rec.Account
+	if rec != nil && strings.Contains(rec.Account, "@") {
+		hint = rec.Account // a user name, not a display name or sub
 	}
 	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint})
 	if err != nil {
@@ -176,7 +176,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	// tokens under this profile.
 	if rec != nil && rec.ObjectID != "" && res.Claims.OID != "" && res.Claims.OID != rec.ObjectID {
 		return fmt.Errorf("signed in as %s, but profile %q is linked to %s: nothing was changed; sign in as %s, or link the other account under its own profile: ms365auth link --profile NAME",
-			firstNonEmpty(res.Claims.PreferredUsername, "another account"), p.Name, rec.Account, rec.Account)
+			firstNonEmpty(res.Claims.Account(), "another account"), p.Name, rec.Account, rec.Account)
 	}
 	return keepLink(ctx, env, u, st, &p, res, secret, false, false)
 }

@@ -142,6 +142,7 @@ func TestTokenForUnconsentedResource(t *testing.T) {
 // now, but the stored token still works: print it, with a warning.
 func TestTokenServesAValidTokenWhileTheServerFails(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	current := loadRecord(t, "default").AccessToken
 	h.srv.FailTokenRequests(100, 503, 0)
 	r := h.run("", "token", "--margin", "2h")

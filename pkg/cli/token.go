@@ -21,8 +21,9 @@ func newTokenCmd(env *Env) *cobra.Command {
 		Short: "Print a fresh access token",
 		Long: `Print a fresh access token, and nothing else, on standard output.
 
-The stored token is printed while it stays valid for longer than --margin;
-otherwise it is renewed with the refresh token first (one process at a time
+The stored token is printed while it stays valid for longer than --margin
+(at most half the token's lifetime, so that short-lived tokens are not
+renewed on every call); otherwise it is renewed with the refresh token first (one process at a time
 per profile; the others wait and reuse the result). --scopes asks for a token
 of another resource, e.g. Exchange for IMAP and SMTP, kept separately.
 When the refresh token has fewer than 7 days left before it dies unused and
@@ -43,7 +44,7 @@ Exit status: 0 with a token, 3 when a person must sign in (run
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Scopes, "scopes", nil, "scopes of another resource, e.g. https://outlook.office.com/IMAP.AccessAsUser.All or the features imap, smtp")
-	cmd.Flags().DurationVar(&o.Margin, "margin", 5*time.Minute, "renew when the token expires within this time")
+	cmd.Flags().DurationVar(&o.Margin, "margin", 5*time.Minute, "renew when the token expires within this time (at most half its lifetime)")
 	return cmd
 }
 

@@ -41,21 +41,12 @@ func TestTokenPrintsOnlyTheToken(t *testing.T) {
 }
 
 func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
-	h := linked(t, time.Minute) // inside the 5-minute margin: must be renewed
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil) // a minute left, inside the 5-minute margin: must be renewed
 	old := loadRecord(t, "default")
 	before := h.srv.Stats()
 	h.srv.SetTokenDelay(100 * time.Millisecond) // widen the window for a race
-	const n = 20
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.run("", "token")
-		}()
-	}
-	wg.Wait()
+	results := h.runAtOnce(20, "token")
 	for i, r := range results {
 		if r.code != 0 {
 			t.Fatalf("process %d exit %d: %s", i, r.code, r.stderr)
@@ -74,6 +65,21 @@ func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
 	if rec.RefreshToken == old.RefreshToken {
 		t.Errorf("the rotated refresh token was not saved")
 	}
+}
+
+// runAtOnce runs n processes of the binary with args at the same time.
+func (h *harness) runAtOnce(n int, args ...string) []result {
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = h.run("", args...)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
@@ -100,7 +106,8 @@ func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
 }
 
 func TestTransientFailuresLoseNothing(t *testing.T) {
-	h := linked(t, time.Minute)
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	old := loadRecord(t, "default")
 
 	h.srv.FailTokenRequests(2, 503, 0)
@@ -119,6 +126,7 @@ func TestTransientFailuresLoseNothing(t *testing.T) {
 		t.Fatalf("a transient failure marked the profile needs_reauth")
 	}
 	h.srv.FailTokenRequests(0, 0, 0)
+	dueForRenewal(t, nil)
 	if r := h.run("", "token", "--margin", "2h"); r.code != 0 {
 		t.Fatalf("token after the server recovered: exit %d: %s", r.code, r.stderr)
 	}

@@ -66,6 +66,8 @@ type Server struct {
 
 	misbehaveN   int
 	misbehaviour Misbehaviour
+
+	other otherServer // answers like another OpenID Connect server
 }
 
 // NewServer starts a Server on 127.0.0.1 at a random port. It panics if it

@@ -65,7 +65,7 @@ type credentials struct {
 // expires_in and ext_expires_in are numbers, or strings with NumbersAsStrings.
 type tokenResponse struct {
 	TokenType    string `json:"token_type"`
-	Scope        string `json:"scope"`
+	Scope        string `json:"scope,omitempty"`
 	ExpiresIn    any    `json:"expires_in"`
 	ExtExpiresIn any    `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
@@ -172,7 +172,8 @@ func (s *Server) decideTokenLocked(r *http.Request, seg string, form url.Values)
 	case "authorization_code":
 		return s.redeemCodeLocked(r, form, t, app, cred)
 	case "refresh_token":
-		return s.refreshLocked(r, form, t, app, cred)
+		resp, e := s.refreshLocked(r, form, t, app, cred)
+		return resp, s.deadRefreshTokenLocked(e)
 	case deviceGrantType:
 		return s.pollDeviceLocked(r, form, t, app, cred)
 	case "password":
@@ -522,6 +523,9 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		TokenType: "Bearer", Scope: strings.Join(scopeField, " "),
 		ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at,
 	}
+	if s.other.omitScope {
+		resp.Scope = ""
+	}
 	if s.numbersAsText {
 		resp.ExpiresIn, resp.ExtExpiresIn = strconv.Itoa(secs), strconv.Itoa(secs)
 	}
@@ -536,7 +540,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		resp.RefreshToken = rt
 	}
 	if hasScope(in.idScopes, "openid") {
-		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now)
+		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now, s.other)
 	}
 	if in.clientInfo {
 		resp.ClientInfo = clientInfo(in.user)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,10 +37,13 @@ type Client struct {
 
 // Result is what a successful token response gives.
 type Result struct {
-	Token   *oauth2.Token
-	Scopes  []string     // granted, from the response's scope field
-	Claims  entra.Claims // from the id_token, when one came back
-	IDToken bool
+	Token  *oauth2.Token
+	Scopes []string // granted: the response's scope field, else the requested scopes
+	// ScopesAsRequested says the response had no scope field, which means
+	// the scopes were granted as requested (RFC 6749 5.1).
+	ScopesAsRequested bool
+	Claims            entra.Claims // from the id_token, when one came back
+	IDToken           bool
 }
 
 func (c Client) config(redirectURI string, scopes []string) *oauth2.Config {
@@ -186,7 +190,7 @@ func (a *Authorization) Redeem(ctx context.Context, code string) (*Result, error
 	if err != nil {
 		return nil, explain("could not redeem the authorization code", err)
 	}
-	return newResult(tok)
+	return a.client.newResult("sign-in", tok, a.cfg.Scopes)
 }
 
 // Refresh redeems a refresh token. scopes nil means the client's scopes.
@@ -209,7 +213,7 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []strin
 	if err != nil {
 		return nil, explain("could not refresh the token", err)
 	}
-	return newResult(tok)
+	return c.newResult("refresh", tok, scopes)
 }
 
 // StartDevice asks for a device code and the text to show the person.
@@ -232,7 +236,7 @@ func (c Client) PollDevice(ctx context.Context, da *oauth2.DeviceAuthResponse) (
 	if err != nil {
 		return nil, explain("device code sign-in did not complete", err)
 	}
-	return newResult(tok)
+	return c.newResult("sign-in", tok, c.Scopes)
 }
 
 // scopeAdder adds the scope parameter to refresh_token grant requests.
@@ -265,18 +269,28 @@ func (a scopeAdder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
-func newResult(tok *oauth2.Token) (*Result, error) {
+// newResult reads a token response to a request for requested scopes. Its
+// ID token, when there is one, must pass CheckIDToken: otherwise the whole
+// response is refused, so that the caller keeps nothing from it.
+func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*Result, error) {
 	if tok.AccessToken == "" {
 		return nil, errors.New("the token response had no access_token")
 	}
 	r := &Result{Token: tok}
 	if s, ok := tok.Extra("scope").(string); ok {
 		r.Scopes = strings.Fields(s)
+	} else {
+		r.Scopes, r.ScopesAsRequested = slices.Clone(requested), true
 	}
 	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
-		if claims, err := entra.ParseIDToken(idt); err == nil {
-			r.Claims, r.IDToken = claims, true
+		claims, err := entra.ParseIDToken(idt)
+		if err == nil {
+			err = c.Authority.CheckIDToken(claims, c.ClientID, time.Now())
 		}
+		if err != nil {
+			return nil, fmt.Errorf("refused the tokens of this %s: %w", what, err)
+		}
+		r.Claims, r.IDToken = claims, true
 	}
 	return r, nil
 }
