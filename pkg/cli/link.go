@@ -43,6 +43,7 @@ type linkOptions struct {
 	Store         string
 	Timeout       time.Duration
 	Force         bool
+	NoCheck       bool
 }
 
 func newLinkCmd(env *Env) *cobra.Command {
@@ -119,6 +120,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.TLSCert, "tls-cert", "", "with --alt: PEM certificate to serve HTTPS directly")
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
+	f.BoolVar(&o.NoCheck, "no-check", false, "do not ask Entra ID about the app registration before the sign-in (the check waits at most 2 seconds)")
 	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
 	f.BoolVar(&o.Force, "force", false, "replace a linked profile without asking")
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
@@ -318,6 +320,13 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
+	// And whether the app registration can work, before anyone is asked
+	// anything or opens a browser.
+	if !o.NoCheck {
+		if err := checkRegistrationFirst(ctx, env, p); err != nil {
+			return err
+		}
+	}
 	if !o.Force && !o.PrintLink && isTerminal(env.In) {
 		if replace, err := confirmRelink(ctx, env, cfg.Get(p.Name)); err != nil || !replace {
 			return err
@@ -369,6 +378,7 @@ type signInOptions struct {
 	NoBrowser bool
 	Timeout   time.Duration // 0: the method's default
 	LoginHint string        // the account to pre-fill, e.g. on reauth
+	Claims    string        // a claims request answering a claims challenge
 }
 
 // signIn runs the profile's sign-in method.
@@ -390,7 +400,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 // signInPaste runs the seed's primary method: print and open the link, then
 // read back the URL the browser landed on.
 func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
-	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint})
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 )
 
 // linked returns a harness with the default profile linked; its access
@@ -206,17 +203,8 @@ func TestReauthSilentAndNotify(t *testing.T) {
 // scope goes to the consent, and the profile remembers it.
 func TestReauthChangedScopesOnTerminal(t *testing.T) {
 	h := linked(t, time.Hour)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "reauth", "--no-browser", "--scopes", "calendar,mail-send")
-	cmd.Env = h.env
-	tty, err := pty.Start(cmd)
+	transcript, err := h.signInOnTerminal(t, "reauth", "--no-browser", "--scopes", "calendar,mail-send")
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err != nil {
 		t.Fatalf("reauth: %v\n%s", err, transcript)
 	}
 	reqs := h.srv.AuthorizeRequests()

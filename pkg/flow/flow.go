@@ -141,6 +141,7 @@ type Options struct {
 	ResponseMode string // "" (query) or "form_post"
 	Prompt       string // "", "select_account", "consent", "login"
 	LoginHint    string
+	Claims       string // a claims request (JSON), answering a claims challenge
 }
 
 // NewAuthorization prepares a sign-in link with a fresh state (32 random
@@ -169,6 +170,9 @@ func (c Client) NewAuthorization(redirectURI string, o Options) (*Authorization,
 	}
 	if o.LoginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
+	}
+	if o.Claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", o.Claims))
 	}
 	a.URL = a.cfg.AuthCodeURL(state, opts...)
 	return a, nil

@@ -144,3 +144,21 @@ func TestLoopback(t *testing.T) {
 		t.Fatalf("redeem: %v", err)
 	}
 }
+
+// TestAuthorizationCarriesClaims: a claims challenge's claims reach the
+// authorize request, and the double still signs in.
+func TestAuthorizationCarriesClaims(t *testing.T) {
+	srv, c := newClient(t)
+	const claims = `{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}`
+	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{Claims: claims})
+	if _, err := srv.Authorize(context.Background(), a.URL); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.AuthorizeRequests()[0].Get("claims"); got != claims {
+		t.Errorf("authorize claims = %q", got)
+	}
+	b, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	if strings.Contains(b.URL, "claims=") {
+		t.Errorf("claims sent unasked: %s", b.URL)
+	}
+}
