@@ -391,7 +391,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 		res, err := signInAlt(ctx, env, u, p, client, o)
 		return res, withHint(err, hintContext(p))
 	case profile.MethodDevice:
-		return signInDevice(ctx, env, u, p, client, o.Timeout)
+		return signInDevice(ctx, env, u, p, client, o.Timeout, o.Claims)
 	default:
 		return signInPaste(ctx, env, u, p, client, o)
 	}

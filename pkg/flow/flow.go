@@ -221,8 +221,14 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []strin
 }
 
 // StartDevice asks for a device code and the text to show the person.
-func (c Client) StartDevice(ctx context.Context) (*oauth2.DeviceAuthResponse, error) {
-	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx))
+// Of o, only Claims applies: Entra takes it on the device code request as
+// on the authorize request.
+func (c Client) StartDevice(ctx context.Context, o Options) (*oauth2.DeviceAuthResponse, error) {
+	var opts []oauth2.AuthCodeOption
+	if o.Claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", o.Claims))
+	}
+	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx), opts...)
 	if err != nil {
 		return nil, explain("could not start device code sign-in", err)
 	}

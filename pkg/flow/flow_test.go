@@ -103,7 +103,7 @@ func TestRefreshErrorsAreEntraErrors(t *testing.T) {
 func TestDeviceCode(t *testing.T) {
 	srv, c := newClient(t)
 	srv.SetDeviceInterval(time.Second)
-	da, err := c.StartDevice(context.Background())
+	da, err := c.StartDevice(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +160,12 @@ func TestAuthorizationCarriesClaims(t *testing.T) {
 	b, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
 	if strings.Contains(b.URL, "claims=") {
 		t.Errorf("claims sent unasked: %s", b.URL)
+	}
+	// Device code sign-in sends them on the device code request.
+	if _, err := c.StartDevice(context.Background(), Options{Claims: claims}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.DeviceCodeRequests()[0].Get("claims"); got != claims {
+		t.Errorf("device code claims = %q", got)
 	}
 }
