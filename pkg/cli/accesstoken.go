@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -94,4 +96,28 @@ func expiryOf(rec *store.Record, key string) time.Time {
 		return rec.Expiry
 	}
 	return rec.Resources[key].Expiry
+}
+
+// answerClaims signs the profile in again with a claims challenge's
+// claims (reauth --claims): on a terminal it runs the profile's sign-in;
+// otherwise it fails with the one-line exit-3 error naming the command.
+func answerClaims(ctx context.Context, env *Env, profileName, claims string) error {
+	return reauthRun(ctx, env, &reauthOptions{Profile: profileName, Claims: claims})
+}
+
+func claimsFlag(f *pflag.FlagSet, claims *string) {
+	f.StringVar(claims, "claims", "", `answer a claims challenge: sign in again with these claims (the claims="..." value of a 401's WWW-Authenticate, base64 or JSON)`)
+}
+
+// decodeClaimsFlag turns --claims as given into the JSON sent to Entra.
+func decodeClaimsFlag(claims *string) error {
+	if *claims == "" {
+		return nil
+	}
+	decoded, err := entra.DecodeClaims(*claims)
+	if err != nil {
+		return fmt.Errorf("--claims: %w", err)
+	}
+	*claims = decoded
+	return nil
 }

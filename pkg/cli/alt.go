@@ -29,7 +29,7 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 	lb, err := client.StartLoopback(callback.Config{
 		RedirectURI: p.RedirectURI, Listen: p.Listen, TLSCert: p.TLSCert, TLSKey: p.TLSKey,
 		Hint: hintContext(p),
-	}, flow.Options{LoginHint: o.LoginHint})
+	}, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func TestLinkAltErrorCallbackAndTimeout(t *testing.T) {
 func TestLinkAltPortInUse(t *testing.T) {
 	h := newHarness(t)
 	busy := "http://127.0.0.1:8766/cb"
-	first := exec.Command(binary, "link", "--alt", "--no-browser", "--client-id", testClientID, "--redirect-uri", busy, "--timeout", "20s")
+	first := exec.Command(binary, "link", "--alt", "--no-browser", "--client-id", testClientID, "--no-check", "--redirect-uri", busy, "--timeout", "20s")
 	first.Env = h.env
 	stderr, _ := first.StderrPipe()
 	if err := first.Start(); err != nil {
@@ -171,7 +171,7 @@ func TestLinkAltPortInUse(t *testing.T) {
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() && !strings.Contains(sc.Text(), "Waiting for the browser") {
 	}
-	r := h.run("", "link", "--alt", "--no-browser", "--client-id", testClientID, "--redirect-uri", busy)
+	r := h.run("", "link", "--alt", "--no-browser", "--client-id", testClientID, "--no-check", "--redirect-uri", busy)
 	if r.code != 1 || !strings.Contains(r.stderr, "8766") || !strings.Contains(r.stderr, "in use") {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
 	}

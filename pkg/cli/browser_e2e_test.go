@@ -206,7 +206,8 @@ func TestBrowserCancelledConsent(t *testing.T) {
 func TestBrowserUnregisteredRedirectURI(t *testing.T) {
 	h, b, urls := browserHarness(t)
 	const unregistered = "http://localhost/not/registered"
-	term := h.onTerminal(t, "link", "--client-id", testClientID, "--redirect-uri", unregistered)
+	// What the browser shows when the check before the sign-in is skipped.
+	term := h.onTerminal(t, "link", "--no-check", "--client-id", testClientID, "--redirect-uri", unregistered)
 	link := startSignIn(t, term, urls)
 
 	b.open(link, "error page")

@@ -18,8 +18,8 @@ const deviceCodeLifetime = 15 * time.Minute
 // signInDevice runs device code sign-in: the person opens the verification
 // page on any device and enters the code; we poll at the server's pace
 // until the code expires, or for timeout when that is shorter.
-func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, timeout time.Duration) (*flow.Result, error) {
-	da, err := client.StartDevice(ctx)
+func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, timeout time.Duration, claims string) (*flow.Result, error) {
+	da, err := client.StartDevice(ctx, flow.Options{Claims: claims})
 	if err != nil {
 		return nil, withHint(err, hintContext(p))
 	}

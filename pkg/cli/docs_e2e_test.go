@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/graphtest"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -339,6 +340,11 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 			// A browser that opens nothing, for commands the docs show
 			// without --no-browser.
 			h.env = append(h.env, "BROWSER=true")
+			// api's requests go to the Graph double.
+			g := graphtest.NewServer(h.srv)
+			t.Cleanup(g.Close)
+			addWeek(g, 3)
+			h.env = append(h.env, "MS365AUTH_GRAPH_URL="+g.URL)
 			cmds := docCommands(t, d.file, false, d.langs...)
 			profiles := map[string]bool{}
 			t.Cleanup(func() {
@@ -380,6 +386,8 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 		}},
 		{"reauth --non-interactive", func(c docCommand) bool { return c.args[0] == "reauth" && c.has("--non-interactive") }},
 		{"ms365auth status", func(c docCommand) bool { return c.args[0] == "status" }},
+		{"a calendar listing with api", func(c docCommand) bool { return c.args[0] == "api" && c.has("--paginate") }},
+		{"sending a message with api", func(c docCommand) bool { return c.args[0] == "api" && c.has("/me/sendMail") }},
 	}
 	for _, m := range musts {
 		if !slices.ContainsFunc(ran, m.ok) {

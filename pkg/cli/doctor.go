@@ -666,7 +666,7 @@ func (d *doctor) checkRegistration(ctx context.Context, p *profile.Profile, redi
 	hc := hintContext(p)
 	if p.Method == profile.MethodDevice {
 		client.HTTPClient = d.doctorHTTP(client.Authority, "")
-		if _, err := client.StartDevice(ctx); err != nil {
+		if _, err := client.StartDevice(ctx, flow.Options{}); err != nil {
 			d.add(registrationFailure(err, hc, p))
 			return
 		}

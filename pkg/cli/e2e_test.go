@@ -366,7 +366,7 @@ func TestLinkExplainsClientErrors(t *testing.T) {
 				t.Errorf("the double accepted an unregistered redirect URI: %v", err)
 			}
 			return ""
-		}, "--client-id", testClientID, "--redirect-uri", "http://localhost/not/registered")
+		}, "--no-check", "--client-id", testClientID, "--redirect-uri", "http://localhost/not/registered")
 		if r.code == 0 {
 			t.Errorf("exit 0")
 		}

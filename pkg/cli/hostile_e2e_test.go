@@ -40,6 +40,7 @@ func elsewhere(t *testing.T) (*httptest.Server, *atomic.Int32) {
 
 func TestTokenEndpointRedirectIsRefused(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	before := loadRecord(t, "default")
 	evil, hits := elsewhere(t)
 	h.srv.Misbehave(100, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
@@ -72,6 +73,7 @@ func TestDoctorDiscoveryRedirectIsRefused(t *testing.T) {
 // same error; pkg/flow's TestCutAnswersAreNetworkErrors covers both.)
 func TestTokenServesAValidTokenThroughCutAnswers(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	current := loadRecord(t, "default").AccessToken
 	h.srv.Misbehave(100, entratest.Misbehaviour{Truncate: true})
 	r := h.run("", "token", "--margin", "2h")
@@ -127,6 +129,7 @@ func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
 	before := loadRecord(t, "default")
 	for _, lifetime := range []time.Duration{0, -time.Minute} {
 		h.srv.SetAccessTokenLifetime(lifetime)
+		dueForRenewal(t, nil)
 		r := h.run("", "token", "--margin", "2h")
 		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "expired") {
 			t.Errorf("lifetime %v: exit %d, %d bytes on stdout, stderr %q", lifetime, r.code, len(r.stdout), r.stderr)
@@ -141,6 +144,7 @@ func TestTokenRefusesARefreshedTokenAlreadyExpired(t *testing.T) {
 // body must not bring the refresh token into the output.
 func TestServerEchoingTheRequestLeaksNothing(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	rec := loadRecord(t, "default")
 	h.srv.Misbehave(100, entratest.Misbehaviour{EchoForm: true})
 	r := h.run("", "token", "--margin", "2h")

@@ -82,7 +82,10 @@ func TestRefreshTokenEndingIsTold(t *testing.T) {
 	h.srv.FailTokenRequests(0, 0, 0)
 
 	// A refresh restarts the clock: nothing to tell.
-	ageRefreshToken(t, 85*day, func(rec *store.Record) { rec.Expiry = time.Now().Add(time.Minute) })
+	ageRefreshToken(t, 85*day, func(rec *store.Record) {
+		rec.Expiry = time.Now().Add(time.Minute)
+		rec.IssuedAt = rec.Expiry.Add(-time.Hour)
+	})
 	if r := h.run("", "token"); r.code != 0 || r.stderr != "" {
 		t.Errorf("token that refreshed: exit %d, stderr %q", r.code, r.stderr)
 	}

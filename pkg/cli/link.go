@@ -43,6 +43,7 @@ type linkOptions struct {
 	Store         string
 	Timeout       time.Duration
 	Force         bool
+	NoCheck       bool
 }
 
 func newLinkCmd(env *Env) *cobra.Command {
@@ -119,6 +120,7 @@ Try it without an account: ms365auth link --sandbox`,
 	f.StringVar(&o.TLSCert, "tls-cert", "", "with --alt: PEM certificate to serve HTTPS directly")
 	f.StringVar(&o.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
+	f.BoolVar(&o.NoCheck, "no-check", false, "do not ask Entra ID about the app registration before the sign-in (the check waits at most 2 seconds)")
 	f.StringVar(&o.Store, "store", "", `where to keep the tokens: "keyring" (the default) or "file" (env MS365AUTH_STORE; remembered by the profile)`)
 	f.BoolVar(&o.Force, "force", false, "replace a linked profile without asking")
 	f.BoolVar(&o.Sandbox, "sandbox", false, `try the whole flow against a local stand-in for Entra ID (profile "sandbox"; no Microsoft account needed)`)
@@ -318,6 +320,13 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
+	// And whether the app registration can work, before anyone is asked
+	// anything or opens a browser.
+	if !o.NoCheck {
+		if err := checkRegistrationFirst(ctx, env, p); err != nil {
+			return err
+		}
+	}
 	if !o.Force && !o.PrintLink && isTerminal(env.In) {
 		if replace, err := confirmRelink(ctx, env, cfg.Get(p.Name)); err != nil || !replace {
 			return err
@@ -369,6 +378,7 @@ type signInOptions struct {
 	NoBrowser bool
 	Timeout   time.Duration // 0: the method's default
 	LoginHint string        // the account to pre-fill, e.g. on reauth
+	Claims    string        // a claims request answering a claims challenge
 }
 
 // signIn runs the profile's sign-in method.
@@ -381,7 +391,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 		res, err := signInAlt(ctx, env, u, p, client, o)
 		return res, withHint(err, hintContext(p))
 	case profile.MethodDevice:
-		return signInDevice(ctx, env, u, p, client, o.Timeout)
+		return signInDevice(ctx, env, u, p, client, o.Timeout, o.Claims)
 	default:
 		return signInPaste(ctx, env, u, p, client, o)
 	}
@@ -390,7 +400,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 // signInPaste runs the seed's primary method: print and open the link, then
 // read back the URL the browser landed on.
 func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
-	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint})
+	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
 	if err != nil {
 		return nil, err
 	}
@@ -570,15 +580,15 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 			u.say("warning: the old tokens of profile %q could not be removed from the %s store: %v", p.Name, prevStore, err)
 		}
 	}
-	who := rec.Account
-	if rec.Name != "" {
-		who += " (" + rec.Name + ")"
-	}
+	who := accountLabel(rec.Account, rec.Name)
 	if who == "" {
 		who = "an account (no ID token came back)"
 	}
 	u.say("%s Linked %s to profile %q.", u.style.Green("✓"), who, p.Name)
-	if len(rec.Scopes) > 0 {
+	switch {
+	case rec.ScopesAsRequested:
+		u.say("Granted as requested (the server did not list the scopes): %s", strings.Join(rec.Scopes, " "))
+	case len(rec.Scopes) > 0:
 		u.say("Granted: %s", strings.Join(rec.Scopes, " "))
 	}
 	// The token is for one resource; other resources' scopes were consented
@@ -594,6 +604,19 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
+}
+
+// accountLabel is how an account is shown: its name, then the person's
+// display name in brackets when it says something more; "" when neither is
+// known.
+func accountLabel(account, name string) string {
+	switch {
+	case account == "":
+		return name
+	case name == "" || name == account:
+		return account
+	}
+	return account + " (" + name + ")"
 }
 
 // confirmRelink asks the person at the terminal before a sign-in replaces
@@ -641,17 +664,19 @@ func storeOf(p *profile.Profile) string {
 func newRecord(res *flow.Result, now time.Time) *store.Record {
 	t := res.Token
 	return &store.Record{
-		AccessToken:   t.AccessToken,
-		TokenType:     t.TokenType,
-		Expiry:        t.Expiry,
-		RefreshToken:  t.RefreshToken,
-		Scopes:        res.Scopes,
-		Account:       firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email),
-		Name:          res.Claims.Name,
-		TenantID:      res.Claims.TID,
-		ObjectID:      res.Claims.OID,
-		LinkedAt:      now,
-		LastRefreshAt: now,
+		AccessToken:       t.AccessToken,
+		TokenType:         t.TokenType,
+		Expiry:            t.Expiry,
+		IssuedAt:          now,
+		RefreshToken:      t.RefreshToken,
+		Scopes:            res.Scopes,
+		ScopesAsRequested: res.ScopesAsRequested,
+		Account:           res.Claims.Account(),
+		Name:              res.Claims.Name,
+		TenantID:          res.Claims.TID,
+		ObjectID:          res.Claims.OID,
+		LinkedAt:          now,
+		LastRefreshAt:     now,
 	}
 }
 

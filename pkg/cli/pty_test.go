@@ -18,23 +18,30 @@ import (
 // pseudo-terminal, as a person would.
 func TestLinkPasteOnTerminal(t *testing.T) {
 	h := newHarness(t)
+	transcript, err := h.signInOnTerminal(t, "link", "--no-browser", "--client-id", testClientID)
+	if err != nil {
+		t.Fatalf("link on a terminal: %v\n%s", err, transcript)
+	}
+	if !strings.Contains(transcript, "Linked adele") {
+		t.Errorf("no confirmation:\n%s", transcript)
+	}
+}
+
+// signInOnTerminal runs the binary on a pseudo-terminal with the person
+// at it (typeReturnedURL), and returns the transcript and how it ended.
+func (h *harness) signInOnTerminal(t *testing.T, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "link", "--no-browser", "--client-id", testClientID)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = h.env
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tty.Close()
-
 	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("link on a terminal: %v\n%s", err, transcript)
-	}
-	if !strings.Contains(transcript, "Linked adele") {
-		t.Errorf("no confirmation:\n%s", transcript)
-	}
+	return transcript, cmd.Wait()
 }
 
 // typeReturnedURL plays the person at a terminal: it waits for the sign-in

@@ -30,7 +30,12 @@ type reauthOptions struct {
 	NotifyCmd      string
 	NoBrowser      bool
 	Timeout        time.Duration
+	Claims         string // a claims challenge's JSON: sign in with it
 }
+
+// claimsReason is why a claims challenge needs a person, the same words
+// from api, token --claims and reauth --claims.
+const claimsReason = "a claims challenge asks for a new sign-in"
 
 func newReauthCmd(env *Env) *cobra.Command {
 	o := &reauthOptions{}
@@ -61,6 +66,9 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
+			if err := decodeClaimsFlag(&o.Claims); err != nil {
+				return err
+			}
 			return reauthRun(cmd.Context(), env, o)
 		},
 	}
@@ -72,6 +80,7 @@ it exits 3 with one line saying what to run, after running --notify-cmd.`,
 	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL`)
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
+	claimsFlag(f, &o.Claims)
 	return cmd
 }
 
@@ -103,6 +112,8 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 
 	why := ""
 	switch {
+	case o.Claims != "":
+		why = claimsReason
 	case o.Force:
 		why = "--force"
 	case rec == nil:
@@ -155,9 +166,12 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		if o.Force {
 			run += " --force"
 		}
-		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd)
+		if o.Claims != "" {
+			run += " --claims " + entra.EncodeClaims(o.Claims)
+		}
+		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd, o.Claims)
 	}
-	u.say("Signing in again for profile %q: %s.", p.Name, why)
+	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
 	secret := ""
 	if p.Confidential {
 		if secret, err = st.LoadSecret(p.Name); err != nil {
@@ -165,10 +179,10 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		}
 	}
 	hint := ""
-	if rec != nil {
-		hint = rec.Account
+	if rec != nil && strings.Contains(rec.Account, "@") {
+		hint = rec.Account // a user name, not a display name or sub
 	}
-	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint})
+	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint, Claims: o.Claims})
 	if err != nil {
 		return err
 	}
@@ -176,7 +190,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	// tokens under this profile.
 	if rec != nil && rec.ObjectID != "" && res.Claims.OID != "" && res.Claims.OID != rec.ObjectID {
 		return fmt.Errorf("signed in as %s, but profile %q is linked to %s: nothing was changed; sign in as %s, or link the other account under its own profile: ms365auth link --profile NAME",
-			firstNonEmpty(res.Claims.PreferredUsername, "another account"), p.Name, rec.Account, rec.Account)
+			firstNonEmpty(res.Claims.Account(), "another account"), p.Name, rec.Account, rec.Account)
 	}
 	return keepLink(ctx, env, u, st, &p, res, secret, false, false)
 }
@@ -184,14 +198,14 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd string) error {
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd, claims string) error {
 	why := sr.Reason
 	if notifyCmd == "" {
 		return sr
 	}
 	link := ""
 	if p.Method == profile.MethodPaste {
-		if auth, err := newClient(env, p, "").NewAuthorization(p.RedirectURI, flow.Options{}); err == nil {
+		if auth, err := newClient(env, p, "").NewAuthorization(p.RedirectURI, flow.Options{Claims: claims}); err == nil {
 			if err := savePending(env, p, auth); err == nil {
 				link = auth.URL
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 	if scopes == nil {
 		scopes = mainResourceScopes(r.p.Scopes)
 	}
-	scopes = append(scopes[:len(scopes):len(scopes)], "offline_access", "openid", "profile")
+	scopes = append(scopes[:len(scopes):len(scopes)], oidcScopes(r.p.Scopes)...)
 	ctx, cancel := context.WithTimeout(ctx, refreshBudget)
 	defer cancel()
 	backoff := firstBackoff
@@ -152,16 +153,18 @@ func (r *refresher) refresh(ctx context.Context, refreshToken string, scopes []s
 //
 // A failure for another resource's scopes (token --scopes) says nothing
 // about the profile's own token: it needs consent for those scopes, which
-// reauth --scopes asks for, and the profile is not marked.
+// reauth --scopes asks for, and the profile is not marked. A refresh token
+// that is revoked, expired or used up is dead for every resource, though.
 func (r *refresher) failed(rec *store.Record, scopes []string, err error) error {
 	if transient(err) {
 		return &TransientError{Err: err}
 	}
 	var ee *entra.Error
-	if !errors.As(err, &ee) || !ee.NeedsInteraction() {
+	if !errors.As(err, &ee) || !(ee.NeedsInteraction() || ee.RefreshTokenDead()) {
 		return withHint(err, hintContext(r.p))
 	}
-	if scopes != nil && ee.Code != 50173 && ee.Code != 700082 && ee.Code != 70008 {
+	dead := ee.RefreshTokenDead() || slices.Contains([]int{50173, 700082, 70008}, ee.Code)
+	if scopes != nil && !dead {
 		wanted := append(resourceScopes(r.p.Scopes), scopes...)
 		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
 			Run: "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)}
@@ -197,16 +200,22 @@ func transient(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &ue)
 }
 
-// fresh says whether the token for key is valid for at least margin.
+// fresh says whether the token for key is valid for at least margin, or
+// for half its lifetime when that is shorter: a token that lives less than
+// the margin would otherwise be renewed on every call, each caller
+// refreshing in turn, while one renewal can serve them all.
 func fresh(rec *store.Record, key string, now time.Time, margin time.Duration) bool {
 	if rec.NeedsReauth {
 		return false
 	}
-	if key == "" {
-		return rec.AccessToken != "" && rec.Expiry.After(now.Add(margin))
+	t := store.ResourceToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, IssuedAt: rec.IssuedAt}
+	if key != "" {
+		t = rec.Resources[key]
 	}
-	t, ok := rec.Resources[key]
-	return ok && t.AccessToken != "" && t.Expiry.After(now.Add(margin))
+	if life := t.Expiry.Sub(t.IssuedAt); !t.IssuedAt.IsZero() && life > 0 {
+		margin = min(margin, life/2)
+	}
+	return t.AccessToken != "" && t.Expiry.After(now.Add(margin))
 }
 
 // apply puts a refresh result into the record. Every rotated refresh token
@@ -219,12 +228,12 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 	rec.LastRefreshAt = now
 	rec.NeedsReauth, rec.ReauthReason = false, ""
 	if key == "" {
-		rec.AccessToken, rec.TokenType, rec.Expiry = t.AccessToken, t.TokenType, t.Expiry
+		rec.AccessToken, rec.TokenType, rec.Expiry, rec.IssuedAt = t.AccessToken, t.TokenType, t.Expiry, now
 		if res.Scopes != nil {
-			rec.Scopes = res.Scopes
+			rec.Scopes, rec.ScopesAsRequested = res.Scopes, res.ScopesAsRequested
 		}
 		if res.IDToken {
-			rec.Account = firstNonEmpty(res.Claims.PreferredUsername, res.Claims.Email, rec.Account)
+			rec.Account = firstNonEmpty(res.Claims.Account(), rec.Account)
 			rec.Name = firstNonEmpty(res.Claims.Name, rec.Name)
 		}
 		return
@@ -232,7 +241,22 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 	if rec.Resources == nil {
 		rec.Resources = map[string]store.ResourceToken{}
 	}
-	rec.Resources[key] = store.ResourceToken{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: res.Scopes}
+	rec.Resources[key] = store.ResourceToken{AccessToken: t.AccessToken, Expiry: t.Expiry, IssuedAt: now,
+		Scopes: res.Scopes, ScopesAsRequested: res.ScopesAsRequested}
+}
+
+// oidcScopes are the OpenID Connect scopes a refresh sends: offline_access,
+// openid and profile, which every sign-in asks for, and the others the
+// profile was linked with (email), so that a refresh does not narrow the
+// grant.
+func oidcScopes(linked []string) []string {
+	out := []string{"offline_access", "openid", "profile"}
+	for _, s := range linked {
+		if entra.ScopeResource(s) == "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // mainResourceScopes picks the profile's scopes of its first resource: a

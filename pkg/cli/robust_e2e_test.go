@@ -142,6 +142,7 @@ func TestTokenForUnconsentedResource(t *testing.T) {
 // now, but the stored token still works: print it, with a warning.
 func TestTokenServesAValidTokenWhileTheServerFails(t *testing.T) {
 	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	current := loadRecord(t, "default").AccessToken
 	h.srv.FailTokenRequests(100, 503, 0)
 	r := h.run("", "token", "--margin", "2h")
@@ -157,17 +158,8 @@ func TestReauthRefusesAnotherAccount(t *testing.T) {
 	before := loadRecord(t, "default")
 	h.srv.AddUser(entratest.User{Username: "megan@contoso.example", Name: "Megan Bowen", Password: "pw"})
 	h.srv.SignInAs("megan@contoso.example")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "reauth", "--force", "--no-browser")
-	cmd.Env = h.env
-	tty, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err == nil || !strings.Contains(transcript, "is linked to adele@contoso.example") {
+	transcript, err := h.signInOnTerminal(t, "reauth", "--force", "--no-browser")
+	if err == nil || !strings.Contains(transcript, "is linked to adele@contoso.example") {
 		t.Fatalf("reauth as another account: %v\n%s", err, transcript)
 	}
 	if loadRecord(t, "default").AccessToken != before.AccessToken {

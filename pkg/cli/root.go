@@ -37,6 +37,7 @@ operating system's keyring, and hands fresh access tokens to people and scripts.
 		newStatusCmd(env),
 		newReauthCmd(env),
 		newTokenCmd(env),
+		newAPICmd(env),
 		newLogoutCmd(env),
 		newDoctorCmd(env),
 		newStoreCmd(env),

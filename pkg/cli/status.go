@@ -49,6 +49,7 @@ type profileStatus struct {
 	Method               string       `json:"method,omitempty"`
 	RedirectURI          string       `json:"redirect_uri,omitempty"`
 	Scopes               []string     `json:"scopes"`
+	ScopesAsRequested    bool         `json:"scopes_as_requested,omitempty"` // the server did not list them
 	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
 	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
 	RefreshToken         bool         `json:"refresh_token"`
@@ -194,7 +195,7 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	// Cleaned again: a record stored by an older version may hold raw claims.
 	s.Account, s.Name, s.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
 	if rec.Scopes != nil {
-		s.Scopes = rec.Scopes
+		s.Scopes, s.ScopesAsRequested = rec.Scopes, rec.ScopesAsRequested
 	}
 	s.RefreshToken = rec.RefreshToken != ""
 	s.AccessTokenExpiresAt = timePtr(rec.Expiry)
@@ -390,11 +391,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 			}
 			continue
 		}
-		who := s.Account
-		if s.Name != "" {
-			who += " (" + s.Name + ")"
-		}
-		row("account", who)
+		row("account", accountLabel(s.Account, s.Name))
 		row("state", describeState(s, now, style))
 		row("tenant", s.TenantID)
 		row("client id", s.ClientID)
@@ -404,7 +401,11 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		// What the profile asks for, and what the last token granted: Entra
 		// also grants what it was given consent for earlier.
 		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
-		row("granted", strings.Join(s.Scopes, " "))
+		granted := strings.Join(s.Scopes, " ")
+		if s.ScopesAsRequested {
+			granted += " (as requested: the server did not list them)"
+		}
+		row("granted", granted)
 		for _, t := range s.OtherTokens {
 			row("other token", describeOtherToken(t, now))
 		}

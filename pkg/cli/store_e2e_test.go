@@ -315,6 +315,7 @@ func TestFileStoreCycle(t *testing.T) {
 		t.Fatalf("token exit %d:\n%s", r.code, r.stderr)
 	}
 	// Renewing writes the file again.
+	dueForRenewal(t, f)
 	r := h.run("", "token", "--margin", "2h")
 	refreshed, err := f.Load("default")
 	if err != nil {
@@ -370,6 +371,7 @@ func TestFileStoreEncrypted(t *testing.T) {
 				t.Fatalf("link exit %d:\n%s", link.code, link.stderr)
 			}
 			first := h.run("", "token")
+			dueForRenewal(t, f)
 			renewed := h.run("", "token", "--margin", "2h")
 			reauth := h.run("", "reauth", "--non-interactive")
 			for _, r := range []result{first, renewed, reauth} {

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 )
 
 // linked returns a harness with the default profile linked; its access
@@ -41,21 +38,12 @@ func TestTokenPrintsOnlyTheToken(t *testing.T) {
 }
 
 func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
-	h := linked(t, time.Minute) // inside the 5-minute margin: must be renewed
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil) // a minute left, inside the 5-minute margin: must be renewed
 	old := loadRecord(t, "default")
 	before := h.srv.Stats()
 	h.srv.SetTokenDelay(100 * time.Millisecond) // widen the window for a race
-	const n = 20
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.run("", "token")
-		}()
-	}
-	wg.Wait()
+	results := h.runAtOnce(20, "token")
 	for i, r := range results {
 		if r.code != 0 {
 			t.Fatalf("process %d exit %d: %s", i, r.code, r.stderr)
@@ -74,6 +62,21 @@ func TestTokenConcurrentRefreshIsDoneOnce(t *testing.T) {
 	if rec.RefreshToken == old.RefreshToken {
 		t.Errorf("the rotated refresh token was not saved")
 	}
+}
+
+// runAtOnce runs n processes of the binary with args at the same time.
+func (h *harness) runAtOnce(n int, args ...string) []result {
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = h.run("", args...)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
@@ -100,7 +103,8 @@ func TestRevokedRefreshTokenNeedsAPerson(t *testing.T) {
 }
 
 func TestTransientFailuresLoseNothing(t *testing.T) {
-	h := linked(t, time.Minute)
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
 	old := loadRecord(t, "default")
 
 	h.srv.FailTokenRequests(2, 503, 0)
@@ -119,6 +123,7 @@ func TestTransientFailuresLoseNothing(t *testing.T) {
 		t.Fatalf("a transient failure marked the profile needs_reauth")
 	}
 	h.srv.FailTokenRequests(0, 0, 0)
+	dueForRenewal(t, nil)
 	if r := h.run("", "token", "--margin", "2h"); r.code != 0 {
 		t.Fatalf("token after the server recovered: exit %d: %s", r.code, r.stderr)
 	}
@@ -198,17 +203,8 @@ func TestReauthSilentAndNotify(t *testing.T) {
 // scope goes to the consent, and the profile remembers it.
 func TestReauthChangedScopesOnTerminal(t *testing.T) {
 	h := linked(t, time.Hour)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "reauth", "--no-browser", "--scopes", "calendar,mail-send")
-	cmd.Env = h.env
-	tty, err := pty.Start(cmd)
+	transcript, err := h.signInOnTerminal(t, "reauth", "--no-browser", "--scopes", "calendar,mail-send")
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	if err := cmd.Wait(); err != nil {
 		t.Fatalf("reauth: %v\n%s", err, transcript)
 	}
 	reqs := h.srv.AuthorizeRequests()

@@ -41,7 +41,7 @@ func TestNoBrowserAdviceFitsTheMethod(t *testing.T) {
 		want        []string
 		wantNot     []string
 	}{
-		{"primary", "", []string{"link", "--client-id", testClientID},
+		{"primary", "", []string{"link", "--no-check", "--client-id", testClientID}, // only the alt redirect is registered
 			[]string{"Could not open a browser: open the link above on any device, or sign in with a code instead: ms365auth link --device."},
 			[]string{"on this machine"}},
 		{"alt", "", []string{"link", "--alt", "--client-id", testClientID, "--timeout", "300ms"},

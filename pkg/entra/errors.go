@@ -203,3 +203,22 @@ func (e *Error) Transient() bool {
 	return e.HTTPStatus == 429 || e.HTTPStatus >= 500 ||
 		e.Err == "server_error" || e.Err == "temporarily_unavailable"
 }
+
+// deadRefreshTokenRE matches a description saying the refresh token itself
+// is invalid, expired, revoked or already used.
+var deadRefreshTokenRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)refresh[ _-]?token\b.*\b(invalid|expired|revoked|(used|claimed|redeemed)\b)`)
+})
+
+// RefreshTokenDead reports whether a refresh_token grant was refused
+// because the refresh token is invalid, expired or already used, as some
+// servers other than Entra say: with invalid_request (against RFC 6749
+// 5.2, which asks for invalid_grant) or invalid_grant, and a description.
+// Entra's answers carry an AADSTS code, which decides instead
+// (NeedsInteraction), so an answer with a code is never read this way.
+func (e *Error) RefreshTokenDead() bool {
+	if e.Code != 0 || (e.Err != "invalid_request" && e.Err != "invalid_grant") {
+		return false
+	}
+	return deadRefreshTokenRE().MatchString(e.Description)
+}

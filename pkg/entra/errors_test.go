@@ -201,3 +201,27 @@ func TestNeedsInteractionAndTransient(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshTokenDead(t *testing.T) {
+	for _, tt := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{Err: "invalid_request", Description: "Refresh token is invalid or has already been claimed by another client."}, true},
+		{Error{Err: "invalid_request", Description: "Refresh token expired."}, true},
+		{Error{Err: "invalid_grant", Description: "The refresh_token has already been used"}, true},
+		{Error{Err: "invalid_grant", Description: "refresh token revoked"}, true},
+		// Not about the refresh token itself, or not a grant error.
+		{Error{Err: "invalid_request", Description: "Missing refresh token parameter"}, false},
+		{Error{Err: "invalid_request", Description: "Invalid scope."}, false},
+		{Error{Err: "invalid_client", Description: "Refresh token is invalid."}, false},
+		{Error{Err: "server_error", Description: "Refresh token expired."}, false},
+		// Entra's answers are judged by their AADSTS code.
+		{Error{Err: "invalid_request", Code: 900144, Description: "The request body must contain the following parameter: 'refresh_token'. The refresh token is invalid."}, false},
+		{Error{Err: "invalid_request", Code: 9002313, Description: "Invalid request. Request is malformed or invalid."}, false},
+	} {
+		if got := tt.e.RefreshTokenDead(); got != tt.want {
+			t.Errorf("%v: RefreshTokenDead() = %v, want %v", &tt.e, got, tt.want)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func FuzzParseIDToken(f *testing.F) {
 			if len(raw) >= 8 && strings.Contains(err.Error(), raw) {
 				t.Fatalf("the message quotes the token: %q", err)
 			}
-			if c != (Claims{}) {
+			if !cmp.Equal(c, Claims{}) {
 				t.Fatalf("claims with an error: %+v", c)
 			}
 			return

@@ -56,6 +56,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request, seg str
 	}
 	s.mu.Lock()
 	s.stats.DeviceCodeRequests++
+	s.deviceLog = append(s.deviceLog, cloneValues(form))
 	resp, e := s.startDeviceLocked(seg, form)
 	s.mu.Unlock()
 	if e != nil {

@@ -59,6 +59,12 @@ type errorBody struct {
 }
 
 func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, e *aadError, retryAfter time.Duration) {
+	if e.code == 0 {
+		// Another server's answer (see AnswerDeadRefreshTokens): RFC 6749
+		// 5.2's fields only.
+		writeJSON(w, e.status, map[string]string{"error": e.err, "error_description": e.msg})
+		return
+	}
 	m := newMeta(r, s.now())
 	body := errorBody{
 		Error:            e.err,

@@ -114,7 +114,7 @@ type idTokenClaims struct {
 	Ver               string `json:"ver"`
 }
 
-func newIDToken(u *User, clientID string, scopes []scope, nonce string, now time.Time) string {
+func newIDToken(u *User, clientID string, scopes []scope, nonce string, now time.Time, o otherServer) string {
 	c := idTokenClaims{
 		Aud: clientID,
 		// Entra's issuer names the global host whatever host served the
@@ -136,7 +136,7 @@ func newIDToken(u *User, clientID string, scopes []scope, nonce string, now time
 	if hasScope(scopes, "email") && strings.Contains(u.Username, "@") {
 		c.Email = u.Username
 	}
-	return jwt(map[string]string{"typ": "JWT", "alg": "RS256", "kid": signingKID}, c)
+	return jwt(map[string]string{"typ": "JWT", "alg": "RS256", "kid": signingKID}, o.editedClaims(c))
 }
 
 // accessTokenClaims imitate a v1 Graph access token. Clients must treat

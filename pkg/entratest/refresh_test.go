@@ -108,6 +108,11 @@ func TestOtherResourceScopes(t *testing.T) {
 	if info, _ := s.LookupAccessToken(tok.AccessToken); info.Resource != "https://outlook.office.com" {
 		t.Errorf("resource = %q", info.Resource)
 	}
+	// What Exchange reads: the audience, the bare permission names, the user.
+	claims := jwtClaims(t, tok.AccessToken)
+	if claims["aud"] != "https://outlook.office.com" || claims["scp"] != "IMAP.AccessAsUser.All SMTP.Send" || claims["upn"] != entratest.DefaultUsername {
+		t.Errorf("access token claims aud %v, scp %v, upn %v", claims["aud"], claims["scp"], claims["upn"])
+	}
 }
 
 func TestFailTokenRequests(t *testing.T) {

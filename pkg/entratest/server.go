@@ -37,6 +37,7 @@ type Server struct {
 	userCodes    map[string]*deviceAuth // by user_code
 	accessTokens map[string]TokenInfo
 	authorizeLog []url.Values
+	deviceLog    []url.Values
 	stats        Stats
 
 	interactive bool
@@ -66,6 +67,8 @@ type Server struct {
 
 	misbehaveN   int
 	misbehaviour Misbehaviour
+
+	other otherServer // answers like another OpenID Connect server
 }
 
 // NewServer starts a Server on 127.0.0.1 at a random port. It panics if it
@@ -393,6 +396,18 @@ func (s *Server) AuthorizeRequests() []url.Values {
 	defer s.mu.Unlock()
 	out := make([]url.Values, len(s.authorizeLog))
 	for i, q := range s.authorizeLog {
+		out[i] = cloneValues(q)
+	}
+	return out
+}
+
+// DeviceCodeRequests returns copies of the forms of every request made to
+// /devicecode, oldest first, for assertions on scope, claims, ...
+func (s *Server) DeviceCodeRequests() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]url.Values, len(s.deviceLog))
+	for i, q := range s.deviceLog {
 		out[i] = cloneValues(q)
 	}
 	return out

@@ -65,7 +65,7 @@ type credentials struct {
 // expires_in and ext_expires_in are numbers, or strings with NumbersAsStrings.
 type tokenResponse struct {
 	TokenType    string `json:"token_type"`
-	Scope        string `json:"scope"`
+	Scope        string `json:"scope,omitempty"`
 	ExpiresIn    any    `json:"expires_in"`
 	ExtExpiresIn any    `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
@@ -172,7 +172,8 @@ func (s *Server) decideTokenLocked(r *http.Request, seg string, form url.Values)
 	case "authorization_code":
 		return s.redeemCodeLocked(r, form, t, app, cred)
 	case "refresh_token":
-		return s.refreshLocked(r, form, t, app, cred)
+		resp, e := s.refreshLocked(r, form, t, app, cred)
+		return resp, s.deadRefreshTokenLocked(e)
 	case deviceGrantType:
 		return s.pollDeviceLocked(r, form, t, app, cred)
 	case "password":
@@ -490,16 +491,18 @@ type issue struct {
 func (s *Server) issueLocked(in issue) *tokenResponse {
 	now := s.clock()
 	resource := resourceOf(in.requested)
-	var granted []string
+	// granted is how the scope field spells them; scp, the access token's
+	// claim, has the bare names, whatever the resource.
+	var granted, scp []string
 	for _, sc := range s.consent[in.user.OID+"|"+in.app.ClientID] {
 		if !sc.isOIDC() && sc.name != ".default" && strings.EqualFold(sc.resource, resource) {
-			granted = append(granted, sc.display())
+			granted, scp = append(granted, sc.display()), append(scp, sc.name)
 		}
 	}
 	if len(granted) == 0 {
 		for _, sc := range in.requested {
 			if !sc.isOIDC() {
-				granted = append(granted, sc.display())
+				granted, scp = append(granted, sc.display()), append(scp, sc.name)
 			}
 		}
 	}
@@ -510,7 +513,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		}
 	}
 	exp := now.Add(s.atLifetime)
-	at := newAccessToken(in.user, in.app, resource, strings.Join(granted, " "), in.mfa, now, exp)
+	at := newAccessToken(in.user, in.app, resource, strings.Join(scp, " "), in.mfa, now, exp)
 	s.accessTokens[at] = TokenInfo{
 		ClientID: in.app.ClientID, Username: in.user.Username, OID: in.user.OID, TenantID: in.user.TenantID,
 		Resource: resource, Scopes: granted, IssuedAt: now, ExpiresAt: exp,
@@ -519,6 +522,9 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 	resp := &tokenResponse{
 		TokenType: "Bearer", Scope: strings.Join(scopeField, " "),
 		ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at,
+	}
+	if s.other.omitScope {
+		resp.Scope = ""
 	}
 	if s.numbersAsText {
 		resp.ExpiresIn, resp.ExtExpiresIn = strconv.Itoa(secs), strconv.Itoa(secs)
@@ -534,7 +540,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		resp.RefreshToken = rt
 	}
 	if hasScope(in.idScopes, "openid") {
-		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now)
+		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now, s.other)
 	}
 	if in.clientInfo {
 		resp.ClientInfo = clientInfo(in.user)

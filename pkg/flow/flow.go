@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,10 +37,13 @@ type Client struct {
 
 // Result is what a successful token response gives.
 type Result struct {
-	Token   *oauth2.Token
-	Scopes  []string     // granted, from the response's scope field
-	Claims  entra.Claims // from the id_token, when one came back
-	IDToken bool
+	Token  *oauth2.Token
+	Scopes []string // granted: the response's scope field, else the requested scopes
+	// ScopesAsRequested says the response had no scope field, which means
+	// the scopes were granted as requested (RFC 6749 5.1).
+	ScopesAsRequested bool
+	Claims            entra.Claims // from the id_token, when one came back
+	IDToken           bool
 }
 
 func (c Client) config(redirectURI string, scopes []string) *oauth2.Config {
@@ -137,6 +141,7 @@ type Options struct {
 	ResponseMode string // "" (query) or "form_post"
 	Prompt       string // "", "select_account", "consent", "login"
 	LoginHint    string
+	Claims       string // a claims request (JSON), answering a claims challenge
 }
 
 // NewAuthorization prepares a sign-in link with a fresh state (32 random
@@ -166,6 +171,9 @@ func (c Client) NewAuthorization(redirectURI string, o Options) (*Authorization,
 	if o.LoginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
 	}
+	if o.Claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", o.Claims))
+	}
 	a.URL = a.cfg.AuthCodeURL(state, opts...)
 	return a, nil
 }
@@ -186,7 +194,7 @@ func (a *Authorization) Redeem(ctx context.Context, code string) (*Result, error
 	if err != nil {
 		return nil, explain("could not redeem the authorization code", err)
 	}
-	return newResult(tok)
+	return a.client.newResult("sign-in", tok, a.cfg.Scopes)
 }
 
 // Refresh redeems a refresh token. scopes nil means the client's scopes.
@@ -209,12 +217,18 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, scopes []strin
 	if err != nil {
 		return nil, explain("could not refresh the token", err)
 	}
-	return newResult(tok)
+	return c.newResult("refresh", tok, scopes)
 }
 
 // StartDevice asks for a device code and the text to show the person.
-func (c Client) StartDevice(ctx context.Context) (*oauth2.DeviceAuthResponse, error) {
-	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx))
+// Of o, only Claims applies: Entra takes it on the device code request as
+// on the authorize request.
+func (c Client) StartDevice(ctx context.Context, o Options) (*oauth2.DeviceAuthResponse, error) {
+	var opts []oauth2.AuthCodeOption
+	if o.Claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", o.Claims))
+	}
+	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx), opts...)
 	if err != nil {
 		return nil, explain("could not start device code sign-in", err)
 	}
@@ -232,7 +246,7 @@ func (c Client) PollDevice(ctx context.Context, da *oauth2.DeviceAuthResponse) (
 	if err != nil {
 		return nil, explain("device code sign-in did not complete", err)
 	}
-	return newResult(tok)
+	return c.newResult("sign-in", tok, c.Scopes)
 }
 
 // scopeAdder adds the scope parameter to refresh_token grant requests.
@@ -265,18 +279,28 @@ func (a scopeAdder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
-func newResult(tok *oauth2.Token) (*Result, error) {
+// newResult reads a token response to a request for requested scopes. Its
+// ID token, when there is one, must pass CheckIDToken: otherwise the whole
+// response is refused, so that the caller keeps nothing from it.
+func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*Result, error) {
 	if tok.AccessToken == "" {
 		return nil, errors.New("the token response had no access_token")
 	}
 	r := &Result{Token: tok}
 	if s, ok := tok.Extra("scope").(string); ok {
 		r.Scopes = strings.Fields(s)
+	} else {
+		r.Scopes, r.ScopesAsRequested = slices.Clone(requested), true
 	}
 	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
-		if claims, err := entra.ParseIDToken(idt); err == nil {
-			r.Claims, r.IDToken = claims, true
+		claims, err := entra.ParseIDToken(idt)
+		if err == nil {
+			err = c.Authority.CheckIDToken(claims, c.ClientID, time.Now())
 		}
+		if err != nil {
+			return nil, fmt.Errorf("refused the tokens of this %s (none are kept): %w", what, err)
+		}
+		r.Claims, r.IDToken = claims, true
 	}
 	return r, nil
 }

@@ -103,7 +103,7 @@ func TestRefreshErrorsAreEntraErrors(t *testing.T) {
 func TestDeviceCode(t *testing.T) {
 	srv, c := newClient(t)
 	srv.SetDeviceInterval(time.Second)
-	da, err := c.StartDevice(context.Background())
+	da, err := c.StartDevice(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,5 +142,30 @@ func TestLoopback(t *testing.T) {
 	res, err := lb.Redeem(context.Background(), cb.Code)
 	if err != nil || res.Token.AccessToken == "" {
 		t.Fatalf("redeem: %v", err)
+	}
+}
+
+// TestAuthorizationCarriesClaims: a claims challenge's claims reach the
+// authorize request, and the double still signs in.
+func TestAuthorizationCarriesClaims(t *testing.T) {
+	srv, c := newClient(t)
+	const claims = `{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}`
+	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{Claims: claims})
+	if _, err := srv.Authorize(context.Background(), a.URL); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.AuthorizeRequests()[0].Get("claims"); got != claims {
+		t.Errorf("authorize claims = %q", got)
+	}
+	b, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
+	if strings.Contains(b.URL, "claims=") {
+		t.Errorf("claims sent unasked: %s", b.URL)
+	}
+	// Device code sign-in sends them on the device code request.
+	if _, err := c.StartDevice(context.Background(), Options{Claims: claims}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.DeviceCodeRequests()[0].Get("claims"); got != claims {
+		t.Errorf("device code claims = %q", got)
 	}
 }

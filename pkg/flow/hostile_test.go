@@ -46,7 +46,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	srv.Misbehave(2, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
 
 	_, refreshErr := c.Refresh(context.Background(), rt, nil)
-	_, deviceErr := c.StartDevice(context.Background())
+	_, deviceErr := c.StartDevice(context.Background(), Options{})
 	if n := elsewhere.Load(); n != 0 {
 		t.Fatalf("%d requests followed the redirect", n)
 	}
@@ -94,7 +94,7 @@ func TestDeviceTextIsCleaned(t *testing.T) {
 	}))
 	defer srv.Close()
 	auth, _ := entra.ParseAuthority(srv.URL, "common")
-	da, err := Client{Authority: auth, ClientID: entratest.DefaultClientID}.StartDevice(context.Background())
+	da, err := Client{Authority: auth, ClientID: entratest.DefaultClientID}.StartDevice(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,10 +39,11 @@ var Environment = []Variable{
 	{Name: "MS365AUTH_STORE_PASSPHRASE", Meaning: "The file store's passphrase itself; prefer MS365AUTH_STORE_PASSPHRASE_FILE. Set only one."},
 	{Name: "MS365AUTH_CLIENT_SECRET", Meaning: "The client secret of a confidential app. It is kept with the tokens, and removed from the environment of every program ms365auth starts.", Commands: []string{"link", "doctor"}},
 	{Name: "MS365AUTH_AUTHORITY_HOST", Meaning: "The authority host, for national clouds (default https://login.microsoftonline.com); --authority-host wins.", Commands: []string{"link", "doctor"}},
+	{Name: "MS365AUTH_GRAPH_URL", Meaning: "The Microsoft Graph root URL for api, instead of the profile's cloud's (https://graph.microsoft.com and its national-cloud hosts); that host is then the one Graph host a token goes to. --graph-url wins.", Commands: []string{"api"}},
 	{Name: "MS365AUTH_CONFIG", Meaning: "The settings file, instead of $XDG_CONFIG_HOME/ms365auth/config.json."},
 	{Name: "MS365AUTH_MESSAGE", Meaning: "Set for the --notify-cmd of reauth: one line saying what happened and what to run.", Commands: []string{"reauth"}},
 	{Name: "MS365AUTH_SIGNIN_URL", Meaning: "Set for the --notify-cmd of reauth, for the primary method: a sign-in link, to finish within 10 minutes with the command MS365AUTH_MESSAGE names.", Commands: []string{"reauth"}},
-	{Name: "BROWSER", Meaning: "The command that opens the sign-in link (%s stands for the link; several commands separated by colons are tried in turn). Unset: the desktop's default browser.", Commands: []string{"link", "reauth"}},
+	{Name: "BROWSER", Meaning: "The command that opens the sign-in link (%s stands for the link; several commands separated by colons are tried in turn). Unset: the desktop's default browser.", Commands: []string{"link", "reauth", "token", "api"}},
 	{Name: "DBUS_SESSION_BUS_ADDRESS", Meaning: "The D-Bus session bus of the Secret Service (the keyring on Linux). Unset: the systemd user bus at $XDG_RUNTIME_DIR/bus."},
 	{Name: "NO_COLOR", Meaning: "Set to anything: no colour, even on a terminal."},
 }

@@ -41,10 +41,14 @@ type Record struct {
 	AccessToken  string    `json:"access_token"`
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry"`
+	IssuedAt     time.Time `json:"issued_at,omitzero"` // when the access token was obtained
 	RefreshToken string    `json:"refresh_token,omitempty"`
 	Scopes       []string  `json:"scopes,omitempty"` // granted, as the server returned them
+	// ScopesAsRequested says the server did not list the granted scopes,
+	// which means as requested (RFC 6749 5.1): Scopes holds the requested.
+	ScopesAsRequested bool `json:"scopes_as_requested,omitempty"`
 
-	Account  string `json:"account,omitempty"` // preferred_username
+	Account  string `json:"account,omitempty"` // see entra.Claims.Account
 	Name     string `json:"name,omitempty"`
 	TenantID string `json:"tenant_id,omitempty"`
 	ObjectID string `json:"oid,omitempty"`
@@ -61,9 +65,11 @@ type Record struct {
 
 // ResourceToken is an access token for a resource other than the main one.
 type ResourceToken struct {
-	AccessToken string    `json:"access_token"`
-	Expiry      time.Time `json:"expiry"`
-	Scopes      []string  `json:"scopes,omitempty"`
+	AccessToken       string    `json:"access_token"`
+	Expiry            time.Time `json:"expiry"`
+	IssuedAt          time.Time `json:"issued_at,omitzero"`
+	Scopes            []string  `json:"scopes,omitempty"`
+	ScopesAsRequested bool      `json:"scopes_as_requested,omitempty"`
 }
 
 // Store holds records and client secrets by profile name.

@@ -50,7 +50,6 @@ type Server struct {
 	dir      string
 	uid, gid int // Dovecot's user, who must own what it reads
 	opts     Options
-	dovecot  *exec.Cmd
 	exited   chan struct{}
 
 	mu      sync.Mutex
@@ -188,7 +187,7 @@ func (s *Server) run(t testing.TB) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting dovecot: %w", err)
 	}
-	s.dovecot, s.exited = cmd, make(chan struct{})
+	s.exited = make(chan struct{})
 	go func() { cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() {
 		// A throwaway server: no need for Dovecot's orderly shutdown,
@@ -328,7 +327,7 @@ func (s *Server) Deliver(user string, message string) error {
 			return err
 		}
 	}
-	name := fmt.Sprintf("%d.mailtest%d.localhost", time.Now().UnixNano(), len(s.Sent()))
+	name := fmt.Sprintf("%d.mailtest.localhost", time.Now().UnixNano())
 	path := filepath.Join(box, "new", name)
 	if err := os.WriteFile(path, []byte(message), 0o600); err != nil {
 		return err

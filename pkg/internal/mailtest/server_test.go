@@ -20,7 +20,8 @@ import (
 const adele = "adele@contoso.com"
 
 // tokens is a stand-in for the Entra double: "good" is an Outlook token
-// for user with both mail scopes, "graph" a Graph one; nothing else exists.
+// for adele with both mail scopes, the others are each wrong in one way;
+// nothing else exists.
 func tokens(token string) (entratest.TokenInfo, bool) {
 	info := entratest.TokenInfo{Username: adele, Resource: OutlookResource, ExpiresAt: time.Now().Add(time.Hour),
 		Scopes: []string{OutlookResource + "/IMAP.AccessAsUser.All", OutlookResource + "/SMTP.Send"}}
@@ -29,6 +30,12 @@ func tokens(token string) (entratest.TokenInfo, bool) {
 		return info, true
 	case "graph":
 		info.Resource = "https://graph.microsoft.com"
+		return info, true
+	case "expired":
+		info.ExpiresAt = time.Now().Add(-time.Second)
+		return info, true
+	case "smtp-only":
+		info.Scopes = info.Scopes[1:]
 		return info, true
 	}
 	return entratest.TokenInfo{}, false
@@ -81,6 +88,8 @@ func TestIMAPChecksTokens(t *testing.T) {
 		{adele, "good", "a1 OK", ""},
 		{adele, "graph", "a1 NO [AUTHENTICATIONFAILED]", "audience https://graph.microsoft.com"},
 		{adele, "forged", "a1 NO [AUTHENTICATIONFAILED]", "not a token Entra issued"},
+		{adele, "expired", "a1 NO [AUTHENTICATIONFAILED]", "expired at"},
+		{adele, "smtp-only", "a1 NO [AUTHENTICATIONFAILED]", "no IMAP.AccessAsUser.All scope"},
 		{"bob@contoso.com", "good", "a1 NO [AUTHENTICATIONFAILED]", ""}, // Dovecot compares the user
 	} {
 		before := len(s.Checks())

@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/graph"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
+)
+
+// apiMargin renews a token about to expire before a request uses it, as
+// token's default --margin does.
+const apiMargin = 5 * time.Minute
+
+type apiOptions struct {
+	Profile   string
+	Scopes    []string
+	Method    string
+	Headers   []string
+	RawFields []string
+	Fields    []string
+	Input     string
+	Include   bool
+	Silent    bool
+	Paginate  bool
+	JSONLines bool
+	JQ        string
+	Beta      bool
+	GraphURL  string
+}
+
+func newAPICmd(env *Env) *cobra.Command {
+	o := &apiOptions{}
+	cmd := &cobra.Command{
+		Use:   "api PATH|URL",
+		Short: "Make a Microsoft Graph request with the profile's token",
+		Long: `Make a Microsoft Graph request with the profile's token, renewed as "token" does,
+and print the answer's body on standard output.
+
+A PATH goes to the Graph host of the profile's cloud (https://graph.microsoft.com/v1.0,
+or /beta with --beta). A URL must be on a Graph or Outlook host of that cloud: the
+token is never sent anywhere else. MS365AUTH_GRAPH_URL (or --graph-url) replaces
+the Graph root, for tests, proxies and other clouds; it is then the one Graph host
+allowed.
+
+-f key=value and -F key=value build a JSON body (nested with brackets:
+message[subject]=Hi; a list with []: tags[]=a, to[][address]=b adds an
+object), or the query of a GET. -F
+turns true, false, null and numbers into JSON and reads @FILE (@- standard
+input) as a string. --input FILE sends a body as it is (- for standard input).
+The method is GET, or POST when there is a body.
+
+429, 503 and 504 answers are tried again after their Retry-After (said on
+standard error), within 2 minutes in all. A 401 is tried once more with a
+renewed token. A 401 claims challenge (the session was revoked, or a policy
+wants more proof) runs the profile's sign-in with the claims on a terminal and
+tries again; otherwise it exits 3 with the command to run.
+
+--paginate follows @odata.nextLink and prints the items of every page's value
+as one JSON array (JSON lines with --jsonl), as they arrive. --jq filters the
+output (jq syntax; strings print without quotes); with --paginate it sees one
+item at a time.
+
+Exit status: 0 for a 2xx answer, 1 for other answers (the error body on
+standard error) and errors, 3 when a person must sign in.`,
+		Example: `  ms365auth api /me --jq .displayName
+  # this week's calendar, one line per event
+  ms365auth api -X GET /me/calendarView -f startDateTime="$(date -I)T00:00:00" -f endDateTime="$(date -I -d '+7 days')T00:00:00" \
+    --paginate --jq '.start.dateTime[:16] + "  " + .subject'
+  ms365auth api /me/sendMail --input message.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Profile = profileName(cmd)
+			if o.GraphURL == "" {
+				o.GraphURL = env.Getenv("MS365AUTH_GRAPH_URL")
+			}
+			return apiRun(cmd.Context(), env, o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes of another resource to get the token for, e.g. https://outlook.office.com/Mail.Read")
+	f.StringVarP(&o.Method, "method", "X", "", "HTTP method (default GET, or POST with a body)")
+	f.StringArrayVarP(&o.Headers, "header", "H", nil, `add a request header, "Name: value"`)
+	f.StringArrayVarP(&o.RawFields, "raw-field", "f", nil, "add a string field key=value to the JSON body (the query of a GET)")
+	f.StringArrayVarP(&o.Fields, "field", "F", nil, "add a typed field key=value: true, false, null, numbers; @FILE reads a file")
+	f.StringVar(&o.Input, "input", "", "send the body from FILE as it is (- for standard input)")
+	f.BoolVarP(&o.Include, "include", "i", false, "print the answer's status line and headers before the body")
+	f.BoolVar(&o.Silent, "silent", false, "do not print the answer's body")
+	f.BoolVar(&o.Paginate, "paginate", false, "follow @odata.nextLink and print all pages' items as one JSON array")
+	f.BoolVar(&o.JSONLines, "jsonl", false, "with --paginate: one item per line instead of an array")
+	f.StringVarP(&o.JQ, "jq", "q", "", "filter the output with a jq expression")
+	f.BoolVar(&o.Beta, "beta", false, "use Graph's /beta version instead of /v1.0")
+	f.StringVar(&o.GraphURL, "graph-url", "", "Graph root URL (env MS365AUTH_GRAPH_URL); default: the profile's cloud")
+	return cmd
+}
+
+func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
+	if o.JSONLines && !o.Paginate {
+		return errors.New("--jsonl works with --paginate")
+	}
+	p, err := loadProfile(o.Profile)
+	if err != nil {
+		return err
+	}
+	auth, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant)
+	if err != nil {
+		return err
+	}
+	cloud, err := graph.CloudFor(auth.Host, o.GraphURL)
+	if err != nil {
+		return err
+	}
+	version := "v1.0"
+	if o.Beta {
+		version = "beta"
+	}
+	req, err := apiRequest(env, o, cloud, target, version)
+	if err != nil {
+		return err
+	}
+	out := &graph.Writer{Out: env.Out, JSONLines: o.JSONLines}
+	if o.JQ != "" {
+		if out.Filter, err = graph.NewFilter(o.JQ); err != nil {
+			return err
+		}
+	}
+	if o.Silent {
+		out.Out = io.Discard
+	}
+	token := ""
+	client := &graph.Client{
+		HTTP:  env.HTTPClient,
+		Cloud: cloud,
+		Log:   env.Err,
+		Token: func(ctx context.Context, renew bool) (string, error) {
+			if token != "" && !renew {
+				return token, nil // pages and retries of one run share it
+			}
+			t, err := accessToken(ctx, env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: apiMargin, Force: renew})
+			if err != nil {
+				return "", err
+			}
+			token = t.AccessToken
+			return token, nil
+		},
+		AnswerClaims: func(ctx context.Context, claims string) error {
+			return answerClaims(ctx, env, o.Profile, claims)
+		},
+	}
+	err = apiSend(ctx, env, client, req, out, o)
+	var he *graph.HTTPError
+	if errors.As(err, &he) {
+		if o.Include {
+			writeHead(env.Out, he.Resp)
+		}
+		writeErrorBody(env, he.Body)
+	}
+	return err
+}
+
+func apiSend(ctx context.Context, env *Env, client *graph.Client, req graph.Request, out *graph.Writer, o *apiOptions) error {
+	if o.Paginate {
+		return client.Paginate(ctx, req, out)
+	}
+	resp, err := client.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if o.Include {
+		writeHead(env.Out, resp)
+	}
+	return out.Body(ctx, resp.Body)
+}
+
+// apiRequest builds the request from the arguments.
+func apiRequest(env *Env, o *apiOptions, cloud graph.Cloud, target, version string) (graph.Request, error) {
+	u, err := cloud.Resolve(target, version)
+	if err != nil {
+		return graph.Request{}, err
+	}
+	req := graph.Request{URL: u, Header: http.Header{}}
+	for _, h := range o.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return req, fmt.Errorf("invalid header %q: give -H 'Name: value'", h)
+		}
+		if strings.EqualFold(strings.TrimSpace(name), "Authorization") {
+			return req, errors.New("-H Authorization: the token is added by ms365auth; use --scopes for another resource's")
+		}
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	var fields []graph.Field
+	for _, list := range []struct {
+		values []string
+		typed  bool
+	}{{o.RawFields, false}, {o.Fields, true}} {
+		for _, s := range list.values {
+			f, err := graph.ParseField(s, list.typed)
+			if err != nil {
+				return req, err
+			}
+			fields = append(fields, f)
+		}
+	}
+	if o.Input != "" {
+		if req.Body, err = readInput(env, o.Input); err != nil {
+			return req, err
+		}
+	}
+	req.Method = strings.ToUpper(o.Method)
+	if req.Method == "" {
+		req.Method = http.MethodGet
+		if req.Body != nil || len(fields) > 0 {
+			req.Method = http.MethodPost
+		}
+	}
+	switch {
+	case len(fields) == 0:
+	case req.Method == http.MethodGet || req.Method == http.MethodHead || req.Body != nil:
+		err = graph.Query(u, fields, env.In)
+	default:
+		req.Body, err = graph.Body(fields, env.In)
+	}
+	return req, err
+}
+
+func readInput(env *Env, name string) ([]byte, error) {
+	if name == "-" {
+		if env.In == nil {
+			return nil, errors.New("--input -: there is no standard input")
+		}
+		return io.ReadAll(env.In)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	return b, nil
+}
+
+// writeHead prints the status line and headers (--include), sorted, with
+// any Authorization header redacted.
+func writeHead(w io.Writer, resp *http.Response) {
+	fmt.Fprintf(w, "%s %s\n", resp.Proto, resp.Status)
+	names := make([]string, 0, len(resp.Header))
+	for name := range resp.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range resp.Header[name] {
+			if strings.EqualFold(name, "Authorization") {
+				v = "[redacted]"
+			}
+			fmt.Fprintf(w, "%s: %s\n", name, v)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// writeErrorBody prints an error answer's body on stderr, indented when a
+// person reads it.
+func writeErrorBody(env *Env, body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	if f, ok := env.Err.(*os.File); ok && isTerminal(f) {
+		var b bytes.Buffer
+		if json.Indent(&b, body, "", "  ") == nil {
+			body = b.Bytes()
+		} else {
+			body = []byte(servertext.Lines(string(body))) // nothing may act on the terminal
+		}
+	}
+	env.Err.Write(body)
+	if body[len(body)-1] != '\n' {
+		fmt.Fprintln(env.Err)
+	}
+}

@@ -1,0 +1,67 @@
+package entratest
+
+import "encoding/json"
+
+// otherServer holds the knobs that make the double answer like an OpenID
+// Connect server other than Entra, within what the specifications allow
+// or what such servers are seen to do. All are off by default.
+type otherServer struct {
+	editIDToken   func(claims map[string]any)
+	omitScope     bool
+	deadRTErr     string
+	deadRTMessage string
+}
+
+// EditIDTokens passes the claims of every new ID token through edit
+// before it is minted (nil turns it off): delete preferred_username and
+// email, as a server that does not know them, or change iss, aud or exp.
+func (s *Server) EditIDTokens(edit func(claims map[string]any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.editIDToken = edit
+}
+
+// OmitScopeInTokenResponses leaves the scope field out of successful token
+// responses, which RFC 6749 5.1 allows when the scopes granted are the ones
+// requested. Entra always sends it.
+func (s *Server) OmitScopeInTokenResponses(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.omitScope = on
+}
+
+// AnswerDeadRefreshTokens makes the refresh_token grant refuse unknown,
+// revoked and expired refresh tokens with this error value and description
+// and no AADSTS code, as some servers do (Dex: invalid_request, "Refresh
+// token is invalid or has already been claimed by another client.").
+// An empty errValue restores Entra's answers (invalid_grant with a code).
+func (s *Server) AnswerDeadRefreshTokens(errValue, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.deadRTErr, s.other.deadRTMessage = errValue, description
+}
+
+// deadRefreshTokenLocked turns Entra's refusal of a dead refresh token into
+// the other server's answer, when one is set.
+func (s *Server) deadRefreshTokenLocked(e *aadError) *aadError {
+	if e == nil || s.other.deadRTErr == "" {
+		return e
+	}
+	switch e.code {
+	case 70000, 50173, 700082, 700084:
+		return &aadError{status: 400, err: s.other.deadRTErr, msg: s.other.deadRTMessage}
+	}
+	return e
+}
+
+// editedClaims applies the EditIDTokens edit to claims.
+func (o otherServer) editedClaims(claims any) any {
+	if o.editIDToken == nil {
+		return claims
+	}
+	b, _ := json.Marshal(claims)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	o.editIDToken(m)
+	return m
+}

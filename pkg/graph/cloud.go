@@ -1,0 +1,98 @@
+// Package graph sends Microsoft Graph requests for a signed-in profile:
+// it picks the Graph host of the profile's cloud, refuses hosts a token
+// must not go to, builds bodies and queries from key=value fields, retries
+// throttled requests as Retry-After says, pages through @odata.nextLink and
+// recognises claims challenges. Callers bring the HTTP client, the token
+// source and the writers; it knows nothing of commands or terminals.
+package graph
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Cloud is the hosts of one Microsoft cloud a token may be sent to.
+type Cloud struct {
+	Graph   string   // the Graph root URL, e.g. https://graph.microsoft.com
+	Allowed []string // hosts a token may go to: Graph's and Outlook's
+}
+
+// clouds maps Entra authority hosts to their cloud's Graph and Outlook
+// hosts (learn.microsoft.com/graph/deployments). Both US Government
+// Graph hosts share one authority; L5 (DoD) tenants use dod-graph, which
+// MS365AUTH_GRAPH_URL selects.
+var clouds = map[string]Cloud{
+	"login.microsoftonline.com": {Graph: "https://graph.microsoft.com",
+		Allowed: []string{"graph.microsoft.com", "outlook.office.com", "outlook.office365.com"}},
+	"login.microsoftonline.us": {Graph: "https://graph.microsoft.us",
+		Allowed: []string{"graph.microsoft.us", "dod-graph.microsoft.us", "outlook.office365.us"}},
+	"login.chinacloudapi.cn": {Graph: "https://microsoftgraph.chinacloudapi.cn",
+		Allowed: []string{"microsoftgraph.chinacloudapi.cn", "partner.outlook.cn"}},
+}
+
+func init() {
+	// Other names of the same authorities.
+	clouds["login.microsoft.com"] = clouds["login.microsoftonline.com"]
+	clouds["login.windows.net"] = clouds["login.microsoftonline.com"]
+	clouds["login.partner.microsoftonline.cn"] = clouds["login.chinacloudapi.cn"]
+}
+
+// CloudFor returns the cloud of an authority host (scheme://host[:port]).
+// graphURL, when set, replaces the Graph root and is then the one Graph
+// host allowed: for tests, proxies and clouds not listed here.
+func CloudFor(authorityHost, graphURL string) (Cloud, error) {
+	if graphURL != "" {
+		u, err := url.Parse(strings.TrimRight(graphURL, "/"))
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
+			return Cloud{}, fmt.Errorf("invalid Graph URL %q: give a URL such as https://graph.microsoft.com", graphURL)
+		}
+		return Cloud{Graph: u.Scheme + "://" + u.Host + u.Path, Allowed: []string{strings.ToLower(u.Host)}}, nil
+	}
+	host := authorityHost
+	if u, err := url.Parse(authorityHost); err == nil && u.Host != "" {
+		host = u.Hostname()
+	}
+	c, ok := clouds[strings.ToLower(host)]
+	if !ok {
+		return Cloud{}, fmt.Errorf("no Graph host is known for the authority %s: set MS365AUTH_GRAPH_URL (or --graph-url) to its Graph root URL", authorityHost)
+	}
+	return c, nil
+}
+
+// Resolve turns a path (relative to Graph's version root) or an absolute
+// URL into the URL to request. An absolute URL must be on an allowed host,
+// so that the token is never sent anywhere else.
+func (c Cloud) Resolve(pathOrURL, version string) (*url.URL, error) {
+	if strings.Contains(pathOrURL, "://") {
+		u, err := url.Parse(pathOrURL)
+		if err != nil {
+			return nil, fmt.Errorf("invalid URL %q: %w", pathOrURL, err)
+		}
+		if err := c.check(u); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	u, err := url.Parse(c.Graph + "/" + version + "/" + strings.TrimLeft(pathOrURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("invalid path %q: %w", pathOrURL, err)
+	}
+	return u, nil
+}
+
+// check refuses a URL a token must not be sent to.
+func (c Cloud) check(u *url.URL) error {
+	if u.User != nil {
+		return fmt.Errorf("refusing %s: user info in a URL is not allowed", u.Redacted())
+	}
+	graph, _ := url.Parse(c.Graph)
+	host := strings.ToLower(u.Host)
+	for _, h := range c.Allowed {
+		if host == h && (u.Scheme == "https" || u.Scheme == graph.Scheme) {
+			return nil
+		}
+	}
+	return fmt.Errorf("refusing to send the token to %s://%s: only %s are allowed for this profile (set MS365AUTH_GRAPH_URL to use another Graph host)",
+		u.Scheme, u.Host, strings.Join(c.Allowed, ", "))
+}
