@@ -273,3 +273,13 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("403: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestAPIErrorBodyIsIndentedOnATerminal: a person reads Graph's error
+// indented; a script (TestAPIErrors) gets it as it came.
+func TestAPIErrorBodyIsIndentedOnATerminal(t *testing.T) {
+	h, _ := withGraph(t, "calendar")
+	term := h.onTerminal(t, "api", "/me/nothing")
+	if code := term.wait(); code != 1 || !strings.Contains(term.transcript(), "{\n  \"error\": {\n    \"code\": \"ResourceNotFound\"") {
+		t.Errorf("exit %d:\n%s", code, term.transcript())
+	}
+}
