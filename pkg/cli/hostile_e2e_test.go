@@ -287,9 +287,7 @@ func blockedOnFIFO(t *testing.T, pid int) {
 // the grace period.
 func TestSignalsEndAStuckProcess(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "config.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mkfifo(t, fifo)
 	for _, signals := range []int{2, 1} {
 		cmd := exec.Command(binary, "status")
 		cmd.Env = append(os.Environ(), "MS365AUTH_CONFIG="+fifo)

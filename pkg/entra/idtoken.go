@@ -144,7 +144,7 @@ func (a Authority) CheckIDToken(c Claims, clientID string, now time.Time) error 
 		want[i] = h + "/" + tenant + "/v2.0"
 	}
 	if !containsFold(want, c.Iss) {
-		return fmt.Errorf("the ID token was issued by %q, not by the authority %s (issuer %s): check --authority-host and --tenant", c.Iss, a, want[0])
+		return fmt.Errorf("the ID token was issued by %q, but the authority %s issues as %s: check --authority-host and --tenant", c.Iss, a, want[0])
 	}
 	if c.Exp == 0 {
 		return errors.New("the ID token has no expiry (exp): the sign-in server does not follow OpenID Connect")

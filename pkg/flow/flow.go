@@ -298,7 +298,7 @@ func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*
 			err = c.Authority.CheckIDToken(claims, c.ClientID, time.Now())
 		}
 		if err != nil {
-			return nil, fmt.Errorf("refused the tokens of this %s: %w", what, err)
+			return nil, fmt.Errorf("refused the tokens of this %s (none are kept): %w", what, err)
 		}
 		r.Claims, r.IDToken = claims, true
 	}
