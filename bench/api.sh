@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Times "ms365auth api" against "ms365auth token" (same binary, same run,
-# a valid token, a private gnome-keyring), and "token" of the binary built
-# from BASE (default main before api: what linking gojq and pkg/graph cost
+# a valid token, a private gnome-keyring), and "token" of the same tree
+# built without the api command (what linking gojq and pkg/graph costs
 # every command). api talks to bench/graphstub on loopback. Also prints the
-# binary sizes. Needs dbus, gnome-keyring and libsecret-tools.
-# Usage: bench/api.sh [RUNS] [BASE]
+# two binaries' sizes. Needs dbus, gnome-keyring and libsecret-tools.
+# Usage: bench/api.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
-base=${2:-$(git log --format=%H -1 --grep='^api: Graph requests' | xargs -I{} git rev-parse '{}^')}
 tmp=$(mktemp -d)
 trap 'kill "${stub:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for b in cmd/ms365auth bench/timeit bench/graphstub; do
   go build -trimpath -o "$tmp/$(basename "$b")" "./$b"
 done
+# The same tree without api: its file gone and its registration dropped.
 mkdir "$tmp/base"
-git archive "$base" | tar -x -C "$tmp/base"
-(cd "$tmp/base" && go build -trimpath -o "$tmp/ms365auth-base" ./cmd/ms365auth)
-echo "binary size: base $(stat -c %s "$tmp/ms365auth-base") bytes, now $(stat -c %s "$tmp/ms365auth") bytes (base $(git rev-parse --short "$base"))"
+git ls-files -z | xargs -0 cp --parents -t "$tmp/base"
+rm "$tmp/base/pkg/cli/api.go"
+sed -i '/newAPICmd(env),/d' "$tmp/base/pkg/cli/root.go"
+(cd "$tmp/base" && go build -trimpath -o "$tmp/ms365auth-noapi" ./cmd/ms365auth)
+echo "binary size: without api $(stat -c %s "$tmp/ms365auth-noapi") bytes, with api $(stat -c %s "$tmp/ms365auth") bytes"
 "$tmp/graphstub" >"$tmp/stub.url" &
 stub=$!
 until [ -s "$tmp/stub.url" ]; do sleep 0.05; done
@@ -26,14 +28,12 @@ export XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tm
 export PATH="$tmp:$PATH" RUNS="$runs" MS365AUTH_GRAPH_URL="$(cat "$tmp/stub.url")"
 dbus-run-session -- bash -c '
   set -euo pipefail
-  printf %s bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do sleep 0.05; done
+  source bench/keyring.sh
   echo | ms365auth link --sandbox --no-browser >/dev/null 2>&1
   ms365auth api --profile sandbox --silent /me
   echo "$RUNS runs each, alternating"
   timeit -n "$RUNS" -floor "ms365auth token --profile sandbox" \
     "ms365auth api --profile sandbox --silent /me" \
     "ms365auth api --profile sandbox /me --jq .value" \
-    "ms365auth-base token --profile sandbox"
+    "ms365auth-noapi token --profile sandbox"
 ' 2>&1 | grep -v "fd limit"

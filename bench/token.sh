@@ -16,9 +16,7 @@ export XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tm
 export PATH="$tmp:$PATH" RUNS="$runs"
 dbus-run-session -- bash -c '
   set -euo pipefail
-  printf %s bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do sleep 0.05; done
+  source bench/keyring.sh
   echo | ms365auth link --sandbox --no-browser >/dev/null 2>&1
   ms365auth token --profile sandbox >/dev/null
   echo "item size: $(secret-tool lookup service ms365auth username sandbox | wc -c) bytes; $RUNS runs each"

@@ -57,7 +57,7 @@ allowed.
 
 -f key=value and -F key=value build a JSON body (nested with brackets:
 message[subject]=Hi; a list with []: tags[]=a, to[][address]=b adds an
-object), or the query of a GET. -F
+object), or the query of a GET or of a request with --input. -F
 turns true, false, null and numbers into JSON and reads @FILE (@- standard
 input) as a string. --input FILE sends a body as it is (- for standard input).
 The method is GET, or POST when there is a body.

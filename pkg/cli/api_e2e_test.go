@@ -273,3 +273,32 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("403: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestAPIErrorBodyIsIndentedOnATerminal: a person reads Graph's error
+// indented; a script (TestAPIErrors) gets it as it came.
+func TestAPIErrorBodyIsIndentedOnATerminal(t *testing.T) {
+	h, _ := withGraph(t, "calendar")
+	term := h.onTerminal(t, "api", "/me/nothing")
+	if code := term.wait(); code != 1 || !strings.Contains(term.transcript(), "{\n  \"error\": {\n    \"code\": \"ResourceNotFound\"") {
+		t.Errorf("exit %d:\n%s", code, term.transcript())
+	}
+}
+
+// TestAPIWithAnotherResourcesToken: --scopes sends that resource's token
+// (kept as token --scopes keeps it), which Graph refuses as the wrong
+// audience.
+func TestAPIWithAnotherResourcesToken(t *testing.T) {
+	h, g := withGraph(t, "calendar,imap")
+	r := h.run("", "api", "--scopes", "imap", "/me/events")
+	if r.code != 1 || !strings.Contains(r.stderr, "Invalid audience") {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	reqs := g.Requests()
+	sent, _ := strings.CutPrefix(reqs[len(reqs)-1].Authorization, "Bearer ") // after the one renewal
+	if info, ok := h.srv.LookupAccessToken(sent); !ok || info.Resource != "https://outlook.office.com" {
+		t.Errorf("sent a token for %q (issued %t)", info.Resource, ok)
+	}
+	if tr := h.run("", "token", "--scopes", "imap"); tr.stdout != sent+"\n" {
+		t.Errorf("token --scopes imap gives another token than api last used")
+	}
+}

@@ -391,23 +391,18 @@ func (s *Server) Stats() Stats {
 
 // AuthorizeRequests returns copies of the parameters of every request made
 // to /authorize, oldest first, for assertions on PKCE, state, prompt, ...
-func (s *Server) AuthorizeRequests() []url.Values {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]url.Values, len(s.authorizeLog))
-	for i, q := range s.authorizeLog {
-		out[i] = cloneValues(q)
-	}
-	return out
-}
+func (s *Server) AuthorizeRequests() []url.Values { return s.copyLog(&s.authorizeLog) }
 
 // DeviceCodeRequests returns copies of the forms of every request made to
 // /devicecode, oldest first, for assertions on scope, claims, ...
-func (s *Server) DeviceCodeRequests() []url.Values {
+func (s *Server) DeviceCodeRequests() []url.Values { return s.copyLog(&s.deviceLog) }
+
+// copyLog copies a request log under the lock.
+func (s *Server) copyLog(log *[]url.Values) []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]url.Values, len(s.deviceLog))
-	for i, q := range s.deviceLog {
+	out := make([]url.Values, len(*log))
+	for i, q := range *log {
 		out[i] = cloneValues(q)
 	}
 	return out

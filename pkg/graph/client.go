@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -134,7 +135,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 func (c *Client) send(ctx context.Context, req Request, token string) (*http.Response, error) {
 	var body io.Reader
 	if req.Body != nil {
-		body = strings.NewReader(string(req.Body))
+		body = bytes.NewReader(req.Body)
 	}
 	r, err := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), body)
 	if err != nil {
