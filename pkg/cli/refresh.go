@@ -14,6 +14,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -47,7 +48,7 @@ type refresher struct {
 }
 
 func newRefresher(env *Env, p *profile.Profile, st store.Store) *refresher {
-	return &refresher{env: env, p: p, st: st, sleep: sleepCtx}
+	return &refresher{env: env, p: p, st: st, sleep: interrupt.Sleep}
 }
 
 // ensure returns a record whose token for scopes (nil: the profile's own)
@@ -278,14 +279,3 @@ func mainResourceScopes(scopes []string) []string {
 
 // resourceKey names the token kept for other scopes; "" is the main one.
 func resourceKey(scopes []string) string { return strings.Join(scopes, " ") }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

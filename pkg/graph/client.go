@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 )
 
 // Retry policy for 429, 503 and 504: bounded in count and in total wait,
@@ -182,14 +183,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return interrupt.Sleep(ctx, d)
 }
 
 func retryable(status int) bool {

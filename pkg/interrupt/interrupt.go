@@ -58,3 +58,16 @@ func Context(parent context.Context, grace time.Duration, stderr io.Writer) (ctx
 		cancel()
 	}
 }
+
+// Sleep waits for d, or less when ctx ends first (a signal, a deadline),
+// and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -111,3 +111,20 @@ func TestUpdateLockTimeoutSaysItOnce(t *testing.T) {
 		t.Errorf("Update with the lock held: %v", err)
 	}
 }
+
+// TestUpdateRefusesASymlinkedLock: the settings lock is not opened through
+// a link someone planted, which would choose the file created.
+func TestUpdateRefusesASymlinkedLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	target := filepath.Join(t.TempDir(), "planted")
+	if err := os.Symlink(target, path+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	err := Update(path, func(c *Config) {})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Update through a symlinked lock: %v", err)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the link's target was created (%v)", err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 )
 
 // LockDir is where the per-profile lock files live: $XDG_RUNTIME_DIR when
@@ -42,9 +44,7 @@ func Lock(ctx context.Context, profile string) (unlock func(), err error) {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
 	path := filepath.Join(dir, profile+".lock")
-	// Not through a symbolic link: whoever planted it would choose which
-	// file ms365auth creates or opens.
-	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|noFollow))
+	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|atomicfile.NoFollow))
 	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
 	if err != nil || !ok {
 		if ctxErr := ctx.Err(); ctxErr != nil {

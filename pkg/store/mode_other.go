@@ -6,6 +6,3 @@ import "io/fs"
 
 // access: permission bits say nothing about access where ACLs decide it.
 func access(fs.FileInfo) (open, mine bool) { return false, false }
-
-// noFollow: no O_NOFOLLOW here.
-const noFollow = 0

@@ -14,6 +14,3 @@ func access(fi fs.FileInfo) (open, mine bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return fi.Mode().Perm()&0o077 != 0, ok && int(st.Uid) == os.Getuid()
 }
-
-// noFollow makes an open fail on a symbolic link.
-const noFollow = syscall.O_NOFOLLOW

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package atomicfile
+
+// NoFollow: no O_NOFOLLOW here.
+const NoFollow = 0
