@@ -125,10 +125,11 @@ func TestKeyringFoundWithoutBusAddress(t *testing.T) {
 }
 
 // busProcesses lists the processes that a D-Bus client launching a bus
-// would leave: dbus-launch, dbus-daemon and gnome-keyring-daemon (its name
-// cut to 15 bytes by the kernel), except the private sessions this test
-// process started itself.
-func busProcesses(t *testing.T) []string {
+// would leave (dbus-launch, dbus-daemon and gnome-keyring-daemon, its name
+// cut to 15 bytes by the kernel) that inherited marker, an environment
+// entry only the commands under test have: the buses that other tests
+// running at the same time start are not theirs.
+func busProcesses(t *testing.T, marker string) []string {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -157,6 +158,10 @@ func busProcesses(t *testing.T) []string {
 		ppid, _ := strconv.Atoi(fields[1])
 		if ppid == os.Getpid() || !slices.Contains([]string{"dbus-launch", "dbus-daemon", "gnome-keyring-d"}, comm) {
 			continue
+		}
+		environ, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(environ), "\x00"), marker) {
+			continue // not started by the commands under test
 		}
 		found = append(found, fmt.Sprintf("%d %s", pid, comm))
 	}
@@ -214,7 +219,6 @@ func TestNoBusFailsFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.env = append(h.env, "PATH="+bin+":"+os.Getenv("PATH"))
-	before := busProcesses(t)
 
 	for _, args := range [][]string{
 		{"link", "--no-browser", "--client-id", testClientID},
@@ -244,8 +248,8 @@ func TestNoBusFailsFast(t *testing.T) {
 	if _, err := os.Stat(launched); err == nil {
 		t.Errorf("dbus-launch was run")
 	}
-	if after := busProcesses(t); !slices.Equal(before, after) {
-		t.Errorf("bus processes before %q, after %q", before, after)
+	if started := busProcesses(t, "XDG_RUNTIME_DIR="+envValue(h.env, "XDG_RUNTIME_DIR")); len(started) != 0 {
+		t.Errorf("the commands left bus processes: %q", started)
 	}
 	if files := filesHolding(t, h.srv.IssuedSecrets(), h.home(), envValue(h.env, "XDG_RUNTIME_DIR")); len(files) != 0 {
 		t.Errorf("files hold tokens: %q", files)
