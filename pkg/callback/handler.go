@@ -5,13 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 )
@@ -200,20 +199,16 @@ func alreadyPage(prior error) page {
 
 // The page is self-contained: no scripts, images, fonts or links, so that
 // nothing is fetched and the callback URL (which holds the code) is never
-// sent anywhere as a referrer.
-// Parsed on first use: the template is needed only while a listener runs,
-// and the CLI's hot path should not pay for it at start-up.
-var pageTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Parse(pageHTML))
-})
-
-const pageHTML = `<!doctype html>
+// sent anywhere as a referrer. Every text in it is escaped. (Built by hand:
+// html/template would add a quarter of a megabyte to the binary for six
+// fields.)
+const pageHead = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>{{.Title}} · ms365auth</title>
+<title>%s · ms365auth</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:38em;margin:3em auto;padding:0 1em;line-height:1.5}
 pre{white-space:pre-wrap;padding:.75em;border:1px solid #8888;border-radius:4px}
@@ -221,29 +216,38 @@ pre{white-space:pre-wrap;padding:.75em;border:1px solid #8888;border-radius:4px}
 </style>
 </head>
 <body>
-<h1>{{.Title}}</h1>
-{{range .Paras}}<p>{{.}}</p>
-{{end}}{{with .Detail}}<pre>{{.}}</pre>
-{{end}}{{with .Hint}}<p class="hint">{{.}}</p>
-{{end}}{{with .Footer}}<p><strong>{{.}}</strong></p>
-{{end}}</body>
-</html>
+<h1>%s</h1>
 `
+
+// html is the page p as a document.
+func (p page) html() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, pageHead, html.EscapeString(p.Title), html.EscapeString(p.Title))
+	element := func(open, text, close string) {
+		if text != "" {
+			b.WriteString(open + html.EscapeString(text) + close + "\n")
+		}
+	}
+	for _, para := range p.Paras {
+		element("<p>", para, "</p>")
+	}
+	element("<pre>", p.Detail, "</pre>")
+	element(`<p class="hint">`, p.Hint, "</p>")
+	element("<p><strong>", p.Footer, "</strong></p>")
+	b.WriteString("</body>\n</html>\n")
+	return b.Bytes()
+}
 
 // render sends a page with its headers set before the status line is.
 func render(w http.ResponseWriter, status int, p page) {
-	var buf bytes.Buffer
-	if err := pageTemplate().Execute(&buf, p); err != nil {
-		// The template is fixed and its data are strings: unreachable.
-		panic(err)
-	}
+	body := p.html()
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'none'")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
