@@ -24,9 +24,10 @@ func newTokenCmd(env *Env) *cobra.Command {
 
 The stored token is printed while it stays valid for longer than --margin
 (at most half the token's lifetime, so that short-lived tokens are not
-renewed on every call); otherwise it is renewed with the refresh token first (one process at a time
-per profile; the others wait and reuse the result). --scopes asks for a token
-of another resource, e.g. Exchange for IMAP and SMTP, kept separately.
+renewed on every call); otherwise it is renewed with the refresh token
+first (one process at a time per profile; the others wait and reuse the
+result). --scopes asks for a token of another resource, e.g. Exchange for
+IMAP and SMTP, kept separately.
 --claims answers a claims challenge another program received: it signs in
 again with the claims (on a terminal; otherwise exit 3), then prints the
 new token.
