@@ -166,12 +166,20 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	if !errors.As(err, &ee) || !(ee.NeedsInteraction() || ee.RefreshTokenDead()) {
 		return withHint(err, hc)
 	}
-	sr := &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(), Fix: entra.SignInFix(ee, hc), Claims: ee.Claims}
+	sr := &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(), Claims: ee.Claims}
 	if scopes != nil && !ee.GrantDead() {
-		wanted := append(resourceScopes(r.p.Scopes), scopes...)
+		wanted := resourceScopes(r.p.Scopes)
+		for _, s := range scopes {
+			if !slices.Contains(wanted, s) {
+				wanted = append(wanted, s)
+			}
+		}
 		sr.Run = "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)
+		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
+		sr.Fix = entra.SignInFix(ee, hc)
 		return sr
 	}
+	sr.Fix = entra.SignInFix(ee, hc)
 	rec.NeedsReauth = true
 	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
 	if saveErr := r.st.Save(r.p.Name, rec); saveErr != nil {

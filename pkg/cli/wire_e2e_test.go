@@ -130,3 +130,35 @@ func TestRefusalClaimsReachTheSignIn(t *testing.T) {
 		t.Errorf("the sign-in link's claims = %q, want %q", got, claims)
 	}
 }
+
+// TestFinishedRefreshTokenMarksTheProfileFromAnyResource: a refresh for
+// another resource (token --scopes) refused because the refresh token itself
+// is finished (bad_token, as MSAL reads it) marks the profile, instead of
+// asking only for consent to those scopes.
+func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID, "--scopes", "mail,imap"); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	// Consent withdrawn for a linked resource: reauth for it, named once.
+	imap := "https://outlook.office.com/IMAP.AccessAsUser.All"
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
+		Message: "The user or administrator has not consented to use the application."})
+	r := h.run("", "token", "--scopes", imap)
+	if r.code != 3 || strings.Count(lineWith(r.stderr, "run: "), imap) != 1 || strings.Contains(r.stderr, "`ms365auth reauth`") {
+		t.Errorf("token --scopes without consent: exit %d, want 3 and reauth --scopes naming IMAP once, in the fix too:\n%s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["state"] == "needs_reauth" {
+		t.Error("missing consent for one resource marked the profile")
+	}
+
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 70000, Suberror: "bad_token",
+		Message: "The provided value for the 'refresh_token' parameter is not valid."})
+	r = h.run("", "token", "--scopes", imap)
+	if r.code != 3 || strings.Contains(r.stderr, "--scopes") {
+		t.Errorf("token --scopes: exit %d, want 3 and a plain reauth:\n%s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["state"] != "needs_reauth" {
+		t.Errorf("status state %v, want needs_reauth", st["state"])
+	}
+}
