@@ -155,11 +155,16 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
 		return ExitError
 	}
+	printError(env, err)
+	return exitCode(err)
+}
+
+// printError prints err as the command's error message.
+func printError(env *Env, err error) {
 	// The last line of defence for server text that reached an error
 	// unchecked (the sources clean their own): no control characters, no
 	// token-like strings.
 	fmt.Fprintln(env.Err, "error: "+servertext.Redact(servertext.Lines(strings.TrimSpace(err.Error()))))
-	return exitCode(err)
 }
 
 func exitCode(err error) int {
