@@ -74,7 +74,7 @@ func answerClaims(ctx context.Context, env *Env, profileName, claims string) err
 }
 
 func claimsFlag(f *pflag.FlagSet, claims *string) {
-	f.StringVar(claims, "claims", "", `answer a claims challenge: sign in again with these claims (the claims="..." value of a 401's WWW-Authenticate, base64 or JSON)`)
+	f.StringVar(claims, "claims", "", `answer a claims challenge: sign in again with these claims (the claims="..." value of a 401's WWW-Authenticate, base64 or JSON, or that whole header value)`)
 }
 
 // decodeClaimsFlag turns --claims as given into the JSON sent to Entra.
@@ -84,7 +84,11 @@ func decodeClaimsFlag(claims *string) error {
 	}
 	decoded, err := entra.DecodeClaims(*claims)
 	if err != nil {
-		return fmt.Errorf("--claims: %w", err)
+		// The whole WWW-Authenticate value, as a script's curl -D got it.
+		var ok bool
+		if decoded, ok = entra.ParseClaimsChallenge([]string{*claims}); !ok {
+			return fmt.Errorf("--claims: %w", err)
+		}
 	}
 	*claims = decoded
 	return nil

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,9 @@ import (
 func TestAPIRetryAfterForms(t *testing.T) {
 	h, g := withGraph(t, "calendar")
 	addWeek(g, 1)
-	g.Throttle(1, http.StatusTooManyRequests, time.Now().Add(time.Second).UTC().Format(http.TimeFormat))
+	// Two seconds ahead: HTTP dates have whole seconds, so one second ahead can
+	// be the same second as the answer's Date, which means "now".
+	g.Throttle(1, http.StatusTooManyRequests, time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
 	g.Throttle(1, http.StatusServiceUnavailable, "")
 	g.Throttle(1, http.StatusTooManyRequests, "0")
 	r := h.run("", "api", "/me/events", "--jq", ".value | length")
@@ -257,5 +260,19 @@ func TestAPIErrorBodies(t *testing.T) {
 	term := h.onTerminal(t, "api", "/hostile")
 	if code := term.wait(); code != 1 || strings.ContainsAny(term.transcript(), "\u009b\u202e") || !strings.Contains(term.transcript(), `"code": "Bad"`) {
 		t.Errorf("hostile body on a terminal: exit %d:\n%q", code, term.transcript())
+	}
+}
+
+// TestTokenClaimsTakesTheWholeChallenge: a script that got a claims
+// challenge with curl -D can hand token --claims the whole header value;
+// unattended, that is the same exit 3 and line as for the claims alone.
+func TestTokenClaimsTakesTheWholeChallenge(t *testing.T) {
+	h, g := withGraph(t, "calendar")
+	claims := g.ChallengeOlderTokens()
+	header := `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="` +
+		base64.RawURLEncoding.EncodeToString([]byte(claims)) + `"`
+	r := h.run("", "token", "--claims", header)
+	if want := h.run("", "token", "--claims", claims); r.code != 3 || r.stderr != want.stderr {
+		t.Errorf("exit %d, stderr %q; with the claims alone %q", r.code, r.stderr, want.stderr)
 	}
 }

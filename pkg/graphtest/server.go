@@ -197,6 +197,11 @@ func (s *Server) GoDown(after int, d time.Duration) {
 // ChallengeOlderTokens answers every token issued before now with a claims
 // challenge, as Continuous Access Evaluation does after an event such as a
 // revoked session: the claims ask for a token issued after it.
+//
+// Less faithful than Graph: Graph sends claims challenges only to clients
+// that declared the "cp1" capability (xms_cc) in their token requests
+// (learn.microsoft.com/entra/identity-platform/claims-challenge); this
+// double challenges every token.
 func (s *Server) ChallengeOlderTokens() (claims string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
