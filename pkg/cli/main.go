@@ -184,8 +184,9 @@ type hinted struct {
 func (h *hinted) Error() string { return h.err.Error() + "\nfix: " + h.hint }
 func (h *hinted) Unwrap() error { return h.err }
 
-// withHint adds the AADSTS table's fix, filled in with what was sent.
-func withHint(err error, hc entra.HintContext) error {
+// withHint adds the AADSTS table's fix, filled in for profile p (see
+// hintContext, which reads the settings: only for an error with a fix).
+func withHint(err error, p *profile.Profile) error {
 	var ee *entra.Error
 	if err == nil || !errors.As(err, &ee) {
 		return err
@@ -194,7 +195,7 @@ func withHint(err error, hc entra.HintContext) error {
 	if errors.As(err, &rue) {
 		return err // already says what to do
 	}
-	if h := entra.Hint(ee.Code, hc); h != "" {
+	if h := entra.Hint(ee.Code, hintContext(p)); h != "" {
 		return &hinted{err: err, hint: h}
 	}
 	return err

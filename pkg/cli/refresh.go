@@ -162,7 +162,7 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	}
 	var ee *entra.Error
 	if !errors.As(err, &ee) || !(ee.NeedsInteraction() || ee.RefreshTokenDead()) {
-		return withHint(err, hintContext(r.p))
+		return withHint(err, r.p)
 	}
 	dead := ee.RefreshTokenDead() || slices.Contains([]int{50173, 700082, 70008}, ee.Code)
 	if scopes != nil && !dead {
