@@ -683,7 +683,7 @@ func newRecord(res *flow.Result, now time.Time) *store.Record {
 // otherResourceScopes lists the resource scopes that are not in main.
 func otherResourceScopes(scopes, main []string) []string {
 	var out []string
-	for _, s := range resourceScopes(scopes) {
+	for _, s := range entra.ResourceScopes(scopes) {
 		if !slices.Contains(main, s) {
 			out = append(out, s)
 		}

@@ -134,7 +134,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			}); err != nil {
 				return fmt.Errorf("refreshed, but the profile's new scopes could not be saved: %w", err)
 			}
-			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(resourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
+			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
 			u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
 			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil

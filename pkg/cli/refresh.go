@@ -166,7 +166,7 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	}
 	dead := ee.RefreshTokenDead() || slices.Contains([]int{50173, 700082, 70008}, ee.Code)
 	if scopes != nil && !dead {
-		wanted := append(resourceScopes(r.p.Scopes), scopes...)
+		wanted := append(entra.ResourceScopes(r.p.Scopes), scopes...)
 		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
 			Run: "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)}
 	}
@@ -271,7 +271,7 @@ func oidcScopes(linked []string) []string {
 func mainResourceScopes(scopes []string) []string {
 	resource := ""
 	var out []string
-	for _, s := range resourceScopes(scopes) {
+	for _, s := range entra.ResourceScopes(scopes) {
 		if resource == "" {
 			resource = entra.ScopeResource(s)
 		}
