@@ -174,11 +174,11 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 			if token != "" && !renew {
 				return token, nil // pages and retries of one run share it
 			}
-			t, err := accessToken(ctx, env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: apiMargin, Force: renew})
+			t, err := accessToken(ctx, env, p, tokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
 			if err != nil {
 				return "", err
 			}
-			token = t.AccessToken
+			token = t
 			return token, nil
 		},
 		AnswerClaims: func(ctx context.Context, claims string) error {

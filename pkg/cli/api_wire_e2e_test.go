@@ -26,7 +26,9 @@ import (
 func TestAPIRetryAfterForms(t *testing.T) {
 	h, g := withGraph(t, "calendar")
 	addWeek(g, 1)
-	g.Throttle(1, http.StatusTooManyRequests, time.Now().Add(time.Second).UTC().Format(http.TimeFormat))
+	// Two seconds ahead: HTTP dates have whole seconds, so one second ahead can
+	// be the same second as the answer's Date, which means "now".
+	g.Throttle(1, http.StatusTooManyRequests, time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
 	g.Throttle(1, http.StatusServiceUnavailable, "")
 	g.Throttle(1, http.StatusTooManyRequests, "0")
 	r := h.run("", "api", "/me/events", "--jq", ".value | length")

@@ -209,14 +209,19 @@ func fresh(rec *store.Record, key string, now time.Time, margin time.Duration) b
 	if rec.NeedsReauth {
 		return false
 	}
-	t := store.ResourceToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, IssuedAt: rec.IssuedAt}
-	if key != "" {
-		t = rec.Resources[key]
-	}
+	t := tokenFor(rec, key)
 	if life := t.Expiry.Sub(t.IssuedAt); !t.IssuedAt.IsZero() && life > 0 {
 		margin = min(margin, life/2)
 	}
 	return t.AccessToken != "" && t.Expiry.After(now.Add(margin))
+}
+
+// tokenFor is the record's access token for key; "" is the main one.
+func tokenFor(rec *store.Record, key string) store.ResourceToken {
+	if key == "" {
+		return store.ResourceToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, IssuedAt: rec.IssuedAt}
+	}
+	return rec.Resources[key]
 }
 
 // apply puts a refresh result into the record. Every rotated refresh token

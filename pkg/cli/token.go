@@ -63,13 +63,17 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 			return err
 		}
 	}
-	// After a sign-in the profile's own token is new; another resource's
-	// must be renewed to carry the claims.
-	t, err := accessToken(cmd.Context(), env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
+	p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(env.Out, t.AccessToken)
+	// After a sign-in the profile's own token is new; another resource's
+	// must be renewed to carry the claims.
+	token, err := accessToken(cmd.Context(), env, p, tokenRequest{Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Out, token)
 	return err
 }
 
