@@ -229,7 +229,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 // go beyond MaxWait; then it says it gives up and returns an error.
 func (c *Client) pause(ctx context.Context, why string, wait time.Duration, waited *time.Duration) error {
 	if *waited+wait > c.maxWait() {
-		fmt.Fprintf(c.Log, "%s; waiting %s more would go beyond the %s allowed: giving up\n", why, roundUp(wait), c.maxWait())
+		fmt.Fprintf(c.Log, "%s; waiting %s more would go beyond the %s allowed: giving up\n", why, waitText(wait), c.maxWait())
 		return errors.New("out of time")
 	}
 	when := "now"
@@ -247,6 +247,15 @@ func (c *Client) pause(ctx context.Context, why string, wait time.Duration, wait
 // roundUp is d in whole seconds, rounded up, for messages.
 func roundUp(d time.Duration) time.Duration {
 	return (d + time.Second - 1).Truncate(time.Second)
+}
+
+// waitText says how long a wait is, without the absurd numbers of a
+// Retry-After far in the future.
+func waitText(d time.Duration) string {
+	if d > 24*time.Hour {
+		return "more than a day"
+	}
+	return roundUp(d).String()
 }
 
 // send makes one attempt. A 2xx answer's body is read ahead up to
