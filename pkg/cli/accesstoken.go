@@ -15,87 +15,55 @@ import (
 
 // tokenRequest says which access token a command needs.
 type tokenRequest struct {
-	Profile string
-	Scopes  []string      // as given to --scopes; nil: the profile's own resource
-	Margin  time.Duration // renew when the token expires within this
-	Force   bool          // renew even a valid token: the resource refused it
-}
-
-// issuedToken is an access token ready to send, and the profile it is of.
-type issuedToken struct {
-	AccessToken string
-	Expiry      time.Time
-	Profile     *profile.Profile
+	Scopes []string      // as given to --scopes; nil: the profile's own resource
+	Margin time.Duration // renew when the token expires within this
+	Force  bool          // renew even a valid token: the resource refused it
 }
 
 // accessToken is the one path by which commands (token, api) get an access
-// token: the stored one while it is fresh enough, else a refresh under the
-// profile's lock (refresher.ensure). When renewing early fails for now but
-// the stored token still works, that token is returned with a warning on
-// stderr: a mail client or script is better served by it than by an error.
-func accessToken(ctx context.Context, env *Env, req tokenRequest) (*issuedToken, error) {
-	p, st, rec, err := linkedProfile(env, req.Profile)
+// token of profile p: the stored one while it is fresh enough, else a
+// refresh under the profile's lock (refresher.ensure). When renewing early
+// fails for now but the stored token still works, that token is returned
+// with a warning on stderr: a mail client or script is better served by it
+// than by an error.
+func accessToken(ctx context.Context, env *Env, p *profile.Profile, req tokenRequest) (string, error) {
+	st, err := openProfileStore(env, p)
 	if err != nil {
-		return nil, err
+		return "", err
+	}
+	rec, err := st.Load(p.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", &SignInRequiredError{Profile: p.Name, Reason: "no tokens are stored"}
+	}
+	if err != nil {
+		return "", err
 	}
 	var scopes []string
 	if len(req.Scopes) > 0 {
 		resolved, err := entra.ResolveScopes(req.Scopes)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		scopes = resourceScopes(resolved)
+		scopes = entra.ResourceScopes(resolved)
 	}
 	key := resourceKey(scopes)
 	renewed, err := newRefresher(env, p, st).ensure(ctx, rec, scopes, req.Margin, req.Force)
 	var te *TransientError
 	if err != nil && (!errors.As(err, &te) || req.Force) {
-		return nil, err
+		return "", err
 	}
 	if err == nil {
 		rec = renewed
 	}
 	warnRefreshTokenEnding(env, p.Name, rec)
+	t := tokenFor(rec, key)
 	if err != nil {
 		if !fresh(rec, key, env.Now(), 0) {
-			return nil, err
+			return "", err
 		}
-		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, expiryOf(rec, key).Local().Format(time.RFC1123))
+		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, t.Expiry.Local().Format(time.RFC1123))
 	}
-	t := &issuedToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, Profile: p}
-	if key != "" {
-		t.AccessToken, t.Expiry = rec.Resources[key].AccessToken, rec.Resources[key].Expiry
-	}
-	return t, nil
-}
-
-// linkedProfile loads a profile's settings and its record (one store read).
-// A profile that was never linked needs a person.
-func linkedProfile(env *Env, name string) (*profile.Profile, store.Store, *store.Record, error) {
-	p, err := loadProfile(name)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	st, err := openProfileStore(env, p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rec, err := st.Load(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, st, nil, &SignInRequiredError{Profile: name, Reason: "no tokens are stored"}
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return p, st, rec, nil
-}
-
-// expiryOf is when the token for key expires; "" is the main one.
-func expiryOf(rec *store.Record, key string) time.Time {
-	if key == "" {
-		return rec.Expiry
-	}
-	return rec.Resources[key].Expiry
+	return t.AccessToken, nil
 }
 
 // answerClaims signs the profile in again with a claims challenge's
@@ -106,7 +74,7 @@ func answerClaims(ctx context.Context, env *Env, profileName, claims string) err
 }
 
 func claimsFlag(f *pflag.FlagSet, claims *string) {
-	f.StringVar(claims, "claims", "", `answer a claims challenge: sign in again with these claims (the claims="..." value of a 401's WWW-Authenticate, base64 or JSON)`)
+	f.StringVar(claims, "claims", "", `answer a claims challenge: sign in again with these claims (the claims="..." value of a 401's WWW-Authenticate, base64 or JSON, or that whole header value)`)
 }
 
 // decodeClaimsFlag turns --claims as given into the JSON sent to Entra.
@@ -116,7 +84,11 @@ func decodeClaimsFlag(claims *string) error {
 	}
 	decoded, err := entra.DecodeClaims(*claims)
 	if err != nil {
-		return fmt.Errorf("--claims: %w", err)
+		// The whole WWW-Authenticate value, as a script's curl -D got it.
+		var ok bool
+		if decoded, ok = entra.ParseClaimsChallenge([]string{*claims}); !ok {
+			return fmt.Errorf("--claims: %w", err)
+		}
 	}
 	*claims = decoded
 	return nil

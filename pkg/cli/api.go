@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/graph"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
@@ -39,6 +40,8 @@ type apiOptions struct {
 	JQ        string
 	Beta      bool
 	GraphURL  string
+	Timeout   time.Duration
+	DeltaLink string
 }
 
 func newAPICmd(env *Env) *cobra.Command {
@@ -62,24 +65,36 @@ turns true, false, null and numbers into JSON and reads @FILE (@- standard
 input) as a string. --input FILE sends a body as it is (- for standard input).
 The method is GET, or POST when there is a body.
 
-429, 503 and 504 answers are tried again after their Retry-After (said on
-standard error), within 2 minutes in all. A 401 is tried once more with a
-renewed token. A 401 claims challenge (the session was revoked, or a policy
-wants more proof) runs the profile's sign-in with the claims on a terminal and
-tries again; otherwise it exits 3 with the command to run.
+429, 503, 504 and 509 answers are tried again after their Retry-After (seconds
+or a date; without one, after 1s, 2s, 4s...), and so is a request whose
+connection failed (refused, reset, cut short, or silent for --timeout), each
+wait said on standard error, within 2 minutes of waiting in all. A POST or
+PATCH (sendMail) is never sent twice: when its connection fails after it
+went out, or a gateway times out (504), the error says it may or may not
+have been applied. A 401 is tried once more with a renewed token. A claims
+challenge (the session was revoked, or a policy wants more proof) runs the
+profile's sign-in with the claims on a terminal and tries again; otherwise
+it exits 3 with the command to run.
 
 --paginate follows @odata.nextLink and prints the items of every page's value
-as one JSON array (JSON lines with --jsonl), as they arrive. --jq filters the
-output (jq syntax; strings print without quotes); with --paginate it sees one
-item at a time.
+as one JSON array (JSON lines with --jsonl), as they arrive; an answer that
+is not a collection prints as it is. A delta query ends with an
+@odata.deltaLink, the URL to ask next time for what changed: --delta-link
+FILE saves it there, otherwise it is printed on standard error. --jq filters
+the output (jq syntax; strings print without quotes); with --paginate it sees
+one item at a time.
 
-Exit status: 0 for a 2xx answer, 1 for other answers (the error body on
-standard error) and errors, 3 when a person must sign in.`,
+Exit status: 0 for a 2xx answer, 1 for other answers (a one-line error,
+then the answer's body, on standard error) and errors, 3 when a person must
+sign in.`,
 		Example: `  ms365auth api /me --jq .displayName
   # this week's calendar, one line per event
   ms365auth api -X GET /me/calendarView -f startDateTime="$(date -I)T00:00:00" -f endDateTime="$(date -I -d '+7 days')T00:00:00" \
     --paginate --jq '.start.dateTime[:16] + "  " + .subject'
-  ms365auth api /me/sendMail --input message.json`,
+  ms365auth api /me/sendMail --input message.json
+  # changes since the last run (a delta query; the first run lists everything)
+  ms365auth api --paginate --delta-link state.url "$(cat state.url 2>/dev/null ||
+    echo "/me/calendarView/delta?startDateTime=$(date -I)T00:00:00&endDateTime=$(date -I -d '+7 days')T00:00:00")"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
@@ -103,12 +118,20 @@ standard error) and errors, 3 when a person must sign in.`,
 	f.StringVarP(&o.JQ, "jq", "q", "", "filter the output with a jq expression")
 	f.BoolVar(&o.Beta, "beta", false, "use Graph's /beta version instead of /v1.0")
 	f.StringVar(&o.GraphURL, "graph-url", "", "Graph root URL (env MS365AUTH_GRAPH_URL); default: the profile's cloud")
+	f.DurationVar(&o.Timeout, "timeout", graph.DefaultIdleTimeout, "how long an attempt may go without data before it counts as a failed connection")
+	f.StringVar(&o.DeltaLink, "delta-link", "", "with --paginate: save a delta query's @odata.deltaLink in FILE")
 	return cmd
 }
 
 func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.JSONLines && !o.Paginate {
 		return errors.New("--jsonl works with --paginate")
+	}
+	if o.DeltaLink != "" && !o.Paginate {
+		return errors.New("--delta-link works with --paginate")
+	}
+	if o.Timeout <= 0 {
+		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
 	}
 	p, err := loadProfile(o.Profile)
 	if err != nil {
@@ -140,19 +163,22 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 		out.Out = io.Discard
 	}
 	token := ""
+	hc := *env.HTTPClient
+	hc.Timeout = 0 // --timeout bounds each attempt, however long its answer
 	client := &graph.Client{
-		HTTP:  env.HTTPClient,
-		Cloud: cloud,
-		Log:   env.Err,
+		HTTP:        &hc,
+		IdleTimeout: o.Timeout,
+		Cloud:       cloud,
+		Log:         env.Err,
 		Token: func(ctx context.Context, renew bool) (string, error) {
 			if token != "" && !renew {
 				return token, nil // pages and retries of one run share it
 			}
-			t, err := accessToken(ctx, env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: apiMargin, Force: renew})
+			t, err := accessToken(ctx, env, p, tokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
 			if err != nil {
 				return "", err
 			}
-			token = t.AccessToken
+			token = t
 			return token, nil
 		},
 		AnswerClaims: func(ctx context.Context, claims string) error {
@@ -165,14 +191,24 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 		if o.Include {
 			writeHead(env.Out, he.Resp)
 		}
+		printError(env, err)
 		writeErrorBody(env, he.Body)
+		return silentExit(ExitError)
 	}
 	return err
 }
 
 func apiSend(ctx context.Context, env *Env, client *graph.Client, req graph.Request, out *graph.Writer, o *apiOptions) error {
 	if o.Paginate {
-		return client.Paginate(ctx, req, out)
+		deltaLink, err := client.Paginate(ctx, req, out)
+		if err != nil || deltaLink == "" {
+			return err
+		}
+		if o.DeltaLink == "" {
+			fmt.Fprintln(env.Err, "@odata.deltaLink (ask it next time for what changed; --delta-link FILE saves it): "+servertext.Clean(deltaLink))
+			return nil
+		}
+		return atomicfile.WriteFile(o.DeltaLink, []byte(deltaLink+"\n"))
 	}
 	resp, err := client.Do(ctx, req)
 	if err != nil {
@@ -271,22 +307,33 @@ func writeHead(w io.Writer, resp *http.Response) {
 	fmt.Fprintln(w)
 }
 
-// writeErrorBody prints an error answer's body on stderr, indented when a
-// person reads it.
+// maxShownBody is how much of an error answer's body is printed: all of
+// any Graph error, the start of a proxy's page.
+const maxShownBody = 16 << 10
+
+// writeErrorBody prints an error answer's body on stderr, after the error
+// line: indented when a person reads it, and then cleaned, so that nothing
+// in it (an escape sequence, a C1 control, a bidi override) acts on the
+// terminal. A very large body is cut short, saying so.
 func writeErrorBody(env *Env, body []byte) {
+	body = bytes.TrimRight(body, "\r\n")
 	if len(body) == 0 {
 		return
 	}
+	cut := len(body) > maxShownBody
+	if cut {
+		body = body[:maxShownBody]
+	}
 	if f, ok := env.Err.(*os.File); ok && isTerminal(f) {
 		var b bytes.Buffer
-		if json.Indent(&b, body, "", "  ") == nil {
+		if !cut && json.Indent(&b, body, "", "  ") == nil {
 			body = b.Bytes()
-		} else {
-			body = []byte(servertext.Lines(string(body))) // nothing may act on the terminal
 		}
+		body = []byte(servertext.Lines(strings.ToValidUTF8(string(body), "\ufffd")))
 	}
 	env.Err.Write(body)
-	if body[len(body)-1] != '\n' {
-		fmt.Fprintln(env.Err)
+	fmt.Fprintln(env.Err)
+	if cut {
+		fmt.Fprintf(env.Err, "[the answer goes on; only its first %d KiB are shown]\n", maxShownBody>>10)
 	}
 }

@@ -338,8 +338,10 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 				entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop},
 			)
 			// A browser that opens nothing, for commands the docs show
-			// without --no-browser.
+			// without --no-browser; files the commands write go to a
+			// directory of their own.
 			h.env = append(h.env, "BROWSER=true")
+			h.dir = t.TempDir()
 			// api's requests go to the Graph double.
 			g := graphtest.NewServer(h.srv)
 			t.Cleanup(g.Close)

@@ -76,6 +76,7 @@ type harness struct {
 	srv *entratest.Server
 	env []string
 	cfg string
+	dir string // the working directory of run; "": the test's
 }
 
 func newHarness(t *testing.T, redirects ...entratest.Redirect) *harness {
@@ -133,6 +134,7 @@ func (h *harness) run(stdin string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = h.env
+	cmd.Dir = h.dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -170,11 +170,16 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
 		return ExitError
 	}
+	printError(env, err)
+	return exitCode(err)
+}
+
+// printError prints err as the command's error message.
+func printError(env *Env, err error) {
 	// The last line of defence for server text that reached an error
 	// unchecked (the sources clean their own): no control characters, no
 	// token-like strings.
 	fmt.Fprintln(env.Err, "error: "+servertext.Redact(servertext.Lines(strings.TrimSpace(err.Error()))))
-	return exitCode(err)
 }
 
 func exitCode(err error) int {
@@ -194,8 +199,9 @@ type hinted struct {
 func (h *hinted) Error() string { return h.err.Error() + "\nfix: " + h.hint }
 func (h *hinted) Unwrap() error { return h.err }
 
-// withHint adds the AADSTS table's fix, filled in with what was sent.
-func withHint(err error, hc entra.HintContext) error {
+// withHint adds the AADSTS table's fix, filled in for profile p (see
+// hintContext, which reads the settings: only for an error with a fix).
+func withHint(err error, p *profile.Profile) error {
 	var ee *entra.Error
 	if err == nil || !errors.As(err, &ee) {
 		return err
@@ -204,7 +210,7 @@ func withHint(err error, hc entra.HintContext) error {
 	if errors.As(err, &rue) {
 		return err // already says what to do
 	}
-	if h := entra.ErrorFix(ee, hc); h != "" {
+	if h := entra.ErrorFix(ee, hintContext(p)); h != "" {
 		return &hinted{err: err, hint: h}
 	}
 	return err

@@ -59,10 +59,12 @@ is revoked (My Apps, or an admin), so a removed scope is no longer asked for
 but may still be granted: status shows both.
 
 With --non-interactive, or without a terminal, it never waits for a person:
-it exits 3 with one line saying what to run, after running --notify-cmd.`,
+it exits 3 with one line saying what to run, after running --notify-cmd.
+With --non-interactive a silent refresh prints nothing, so cron mails only
+what needs attention.`,
 		Example: `  ms365auth reauth --scopes calendar-write,mail-send
   # crontab: keep the link alive, tell me when I must sign in
-  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "ms365auth" "$MS365AUTH_MESSAGE $MS365AUTH_SIGNIN_URL"'`,
+  17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "ms365auth" "$MS365AUTH_MESSAGE Link: $MS365AUTH_SIGNIN_URL"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
@@ -136,12 +138,16 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			}); err != nil {
 				return fmt.Errorf("refreshed, but the profile's new scopes could not be saved: %w", err)
 			}
-			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(resourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
+			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
 			u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
 			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil
 		case err == nil:
-			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+			// Unattended, all is well: say nothing, since cron mails
+			// whatever a job prints.
+			if !o.NonInteractive {
+				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+			}
 			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil
 		case errors.As(err, &sr):

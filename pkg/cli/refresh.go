@@ -162,13 +162,13 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 		return &TransientError{Err: err}
 	}
 	var ee *entra.Error
-	hc := hintContext(r.p)
 	if !errors.As(err, &ee) || !(ee.NeedsInteraction() || ee.RefreshTokenDead()) {
-		return withHint(err, hc)
+		return withHint(err, r.p)
 	}
+	hc := hintContext(r.p)
 	sr := &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(), Claims: ee.Claims}
 	if scopes != nil && !ee.GrantDead() {
-		wanted := resourceScopes(r.p.Scopes)
+		wanted := entra.ResourceScopes(r.p.Scopes)
 		for _, s := range scopes {
 			if !slices.Contains(wanted, s) {
 				wanted = append(wanted, s)
@@ -219,14 +219,19 @@ func fresh(rec *store.Record, key string, now time.Time, margin time.Duration) b
 	if rec.NeedsReauth {
 		return false
 	}
-	t := store.ResourceToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, IssuedAt: rec.IssuedAt}
-	if key != "" {
-		t = rec.Resources[key]
-	}
+	t := tokenFor(rec, key)
 	if life := t.Expiry.Sub(t.IssuedAt); !t.IssuedAt.IsZero() && life > 0 {
 		margin = min(margin, life/2)
 	}
 	return t.AccessToken != "" && t.Expiry.After(now.Add(margin))
+}
+
+// tokenFor is the record's access token for key; "" is the main one.
+func tokenFor(rec *store.Record, key string) store.ResourceToken {
+	if key == "" {
+		return store.ResourceToken{AccessToken: rec.AccessToken, Expiry: rec.Expiry, IssuedAt: rec.IssuedAt}
+	}
+	return rec.Resources[key]
 }
 
 // apply puts a refresh result into the record. Every rotated refresh token
@@ -276,7 +281,7 @@ func oidcScopes(linked []string) []string {
 func mainResourceScopes(scopes []string) []string {
 	resource := ""
 	var out []string
-	for _, s := range resourceScopes(scopes) {
+	for _, s := range entra.ResourceScopes(scopes) {
 		if resource == "" {
 			resource = entra.ScopeResource(s)
 		}

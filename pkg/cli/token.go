@@ -63,25 +63,16 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 			return err
 		}
 	}
-	// After a sign-in the profile's own token is new; another resource's
-	// must be renewed to carry the claims.
-	t, err := accessToken(cmd.Context(), env, tokenRequest{Profile: o.Profile, Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
+	p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(env.Out, t.AccessToken)
-	return err
-}
-
-// resourceScopes drops the OIDC scopes, which every request carries anyway.
-func resourceScopes(scopes []string) []string {
-	var out []string
-	for _, s := range scopes {
-		switch s {
-		case "offline_access", "openid", "profile", "email":
-			continue
-		}
-		out = append(out, s)
+	// After a sign-in the profile's own token is new; another resource's
+	// must be renewed to carry the claims.
+	token, err := accessToken(cmd.Context(), env, p, tokenRequest{Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
+	if err != nil {
+		return err
 	}
-	return out
+	_, err = fmt.Fprintln(env.Out, token)
+	return err
 }

@@ -72,13 +72,39 @@ func (c Cloud) Resolve(pathOrURL, version string) (*url.URL, error) {
 		if err := c.check(u); err != nil {
 			return nil, err
 		}
+		u.RawQuery = escapeQuery(u.RawQuery)
 		return u, nil
 	}
 	u, err := url.Parse(c.Graph + "/" + version + "/" + strings.TrimLeft(pathOrURL, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("invalid path %q: %w", pathOrURL, err)
 	}
+	u.RawQuery = escapeQuery(u.RawQuery)
 	return u, nil
+}
+
+// escapeQuery percent-encodes what may not stand in a query as it is
+// (RFC 3986 section 3.4), such as the spaces of $filter=isRead eq false,
+// which would otherwise make the request line invalid. What is already
+// escaped, and OData's $ ' ( ) , = &, stay as they are.
+func escapeQuery(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '%' && i+2 < len(q) && isHex(q[i+1]) && isHex(q[i+2]),
+			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // check refuses a URL a token must not be sent to.

@@ -3,14 +3,17 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestCloudFor(t *testing.T) {
@@ -50,6 +53,9 @@ func TestResolve(t *testing.T) {
 		{global, "http://graph.microsoft.com/v1.0/me", ""},
 		{global, "https://graph.microsoft.com.evil.example/v1.0/me", ""},
 		{global, "https://user@graph.microsoft.com/v1.0/me", ""},
+		{global, "me/messages?$filter=isRead eq false&$search=\"a b\"", "https://graph.microsoft.com/v1.0/me/messages?$filter=isRead%20eq%20false&$search=%22a%20b%22"},
+		{global, "https://graph.microsoft.com/v1.0/users?$filter=startswith(displayName,'A%20B')", "https://graph.microsoft.com/v1.0/users?$filter=startswith(displayName,'A%20B')"},
+		{global, "me/events?x=100%", "https://graph.microsoft.com/v1.0/me/events?x=100%25"},
 		{us, "/me", "https://graph.microsoft.us/v1.0/me"},
 		{us, "https://dod-graph.microsoft.us/v1.0/me", "https://dod-graph.microsoft.us/v1.0/me"},
 	} {
@@ -96,40 +102,44 @@ func TestBodyAndQuery(t *testing.T) {
 	}
 }
 
-func TestParseClaimsChallenge(t *testing.T) {
-	const claims = `{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}`
-	b64 := "eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwidmFsdWUiOiIxNzAwMDAwMDAwIn19fQ=="
-	for _, tc := range []struct {
-		header string
-		ok     bool
-	}{
-		{`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="` + b64 + `"`, true},
-		{`Bearer error=insufficient_claims, claims="` + b64 + `"`, true},
-		{`Bearer realm="", error="invalid_token", claims="` + b64 + `"`, false},
-		{`Bearer realm="", error="insufficient_claims", claims="not base64 json"`, false},
-		{`Bearer realm="a, error=\"insufficient_claims\""`, false},
-	} {
-		got, ok := ParseClaimsChallenge([]string{tc.header})
-		if ok != tc.ok || (ok && got != claims) {
-			t.Errorf("%s: %q, %v", tc.header, got, ok)
-		}
-	}
-}
-
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	serverNow := now.Add(-time.Hour) // the server's clock is an hour behind ours
 	for _, tc := range []struct {
-		v    string
-		want time.Duration
+		v, date string
+		want    time.Duration
 	}{
-		{"7", 7 * time.Second},
-		{"", time.Second},
-		{"soon", time.Second},
-		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"7", "", 7 * time.Second},
+		{" 7 ", "", 7 * time.Second},
+		{"0", "", 0},
+		{"", "", time.Second},
+		{"soon", "", time.Second},
+		{"-5", "", time.Second},
+		{"1.5", "", 1500 * time.Millisecond},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), "", 30 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), "", 0},
+		// RFC 850 and asctime dates are HTTP-dates too.
+		{now.Add(30 * time.Second).Format(time.RFC850), "", 30 * time.Second},
+		{now.Add(30 * time.Second).Format(time.ANSIC), "", 30 * time.Second},
+		// A date is measured from the server's Date, not our clock.
+		{serverNow.Add(20 * time.Second).Format(http.TimeFormat), serverNow.Format(http.TimeFormat), 20 * time.Second},
 	} {
-		if got := retryAfter(tc.v, time.Second, now); got != tc.want {
-			t.Errorf("retryAfter(%q) = %s, want %s", tc.v, got, tc.want)
+		h := http.Header{}
+		if tc.v != "" {
+			h.Set("Retry-After", tc.v)
+		}
+		if tc.date != "" {
+			h.Set("Date", tc.date)
+		}
+		if got := retryAfter(h, time.Second, now); got != tc.want {
+			t.Errorf("retryAfter(%q, Date %q) = %s, want %s", tc.v, tc.date, got, tc.want)
+		}
+	}
+	// Too large to represent is a long wait, never a short or negative one.
+	for _, v := range []string{"99999999999999999999", "1000000000000", "9223372036854775807"} {
+		h := http.Header{"Retry-After": {v}}
+		if got := retryAfter(h, time.Second, now); got < 24*time.Hour {
+			t.Errorf("retryAfter(%q) = %s", v, got)
 		}
 	}
 }
@@ -221,5 +231,68 @@ func TestWriterAndFilter(t *testing.T) {
 	}
 	if _, err := NewFilter(`.[`); err == nil {
 		t.Error("a bad expression compiled")
+	}
+}
+
+func TestErrorSummary(t *testing.T) {
+	for _, tc := range []struct{ contentType, body, want string }{
+		{"application/json", `{"error":{"code":"ResourceNotFound","message":"Resource not found for the segment 'x'.","innerError":{"date":"2026-01-01T00:00:00","request-id":"r"}}}`,
+			"ResourceNotFound: Resource not found for the segment 'x'."},
+		{"application/json", `{"error":{"code":"UnknownError","message":"","innerError":{}}}`, "UnknownError"},
+		{"application/json;odata=verbose", `{"odata.error":{"code":"-1","message":{"lang":"en-US","value":"Access denied."}}}`, "-1: Access denied."},
+		{"application/json", `{"error":"invalid_token","error_description":"The token expired."}`, "invalid_token: The token expired."},
+		{"text/html; charset=utf-8", "<html><body>502</body></html>", "the answer is an HTML page, not Graph's JSON: a proxy or gateway on the way answered"},
+		{"", "  <!DOCTYPE html>", "the answer is an HTML page, not Graph's JSON: a proxy or gateway on the way answered"},
+		{"text/plain", "upstream connect error", ""},
+		{"application/json", `[1,2]`, ""},
+		{"", "", ""},
+		{"application/json", "{\"error\":{\"code\":\"Bad\",\"message\":\"a\u009b2Jb\u202ec\"}}", "Bad: a 2Jbc"},
+	} {
+		if got := ErrorSummary(tc.contentType, []byte(tc.body)); got != tc.want {
+			t.Errorf("ErrorSummary(%q) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
+	long := ErrorSummary("", []byte(`{"error":{"code":"C","message":"`+strings.Repeat("é", 400)+`"}}`))
+	if len(long) > maxSummary+len("…") || !strings.HasSuffix(long, "…") || !utf8.ValidString(long) {
+		t.Errorf("long message: %d bytes, %q", len(long), long[len(long)-8:])
+	}
+}
+
+// TestDoClaimsChallengeOn403: Graph's error docs also give claims
+// challenges a 403.
+func TestDoClaimsChallengeOn403(t *testing.T) {
+	const claims = `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", error="insufficient_claims", claims="`+base64.RawURLEncoding.EncodeToString([]byte(claims))+`"`)
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	defer srv.Close()
+	cloud, _ := CloudFor("", srv.URL)
+	u, _ := cloud.Resolve("/me", "v1.0")
+	c := &Client{Cloud: cloud, Log: io.Discard, Token: func(context.Context, bool) (string, error) { return "t", nil }}
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: u})
+	var ce *ClaimsChallengeError
+	if !errors.As(err, &ce) || ce.Claims != claims {
+		t.Errorf("Do = %v", err)
+	}
+}
+
+// TestDoRetriesBandwidthLimit: Graph's 509 is throttling too.
+func TestDoRetriesBandwidthLimit(t *testing.T) {
+	answers := []int{509, http.StatusOK}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(answers[0])
+		answers = answers[1:]
+	}))
+	defer srv.Close()
+	cloud, _ := CloudFor("", srv.URL)
+	u, _ := cloud.Resolve("/me", "v1.0")
+	var slept []time.Duration
+	c := &Client{Cloud: cloud, Log: io.Discard, Token: func(context.Context, bool) (string, error) { return "t", nil },
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+	resp, err := c.Do(context.Background(), Request{Method: "POST", URL: u, Body: []byte("{}")})
+	if err != nil || resp.StatusCode != 200 || len(slept) != 1 || slept[0] != 3*time.Second {
+		t.Errorf("Do: %v, %v; slept %v", resp, err, slept)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/itchyny/gojq"
 )
@@ -150,34 +149,52 @@ func (w *Writer) End() error {
 }
 
 // Paginate sends req and follows @odata.nextLink, handing every item of
-// every page's value to w as it arrives. A next link must be on an allowed
-// host like any URL.
-func (c *Client) Paginate(ctx context.Context, req Request, w *Writer) error {
-	for {
+// every page's value to w as it arrives (learn.microsoft.com/graph/paging).
+// A next link must be on an allowed host like any URL; a relative one is
+// taken relative to the page's URL. A page may have no items, and still a
+// next link. The last page of a delta query has an @odata.deltaLink instead
+// of a next link: it is returned, for the next run to start from. A first
+// and only page without a value array is not a collection (--paginate on
+// /me): it is written whole.
+func (c *Client) Paginate(ctx context.Context, req Request, w *Writer) (deltaLink string, err error) {
+	for first := true; ; first = false {
 		resp, err := c.Do(ctx, req)
 		if err != nil {
-			return err
+			return "", err
 		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return fmt.Errorf("--paginate: the answer of %s is not a JSON collection: %w", req.URL.Redacted(), err)
+			return "", &ConnectionError{Method: req.Method, URL: req.URL.Redacted(), Err: err}
 		}
-		for _, item := range page.Value {
+		var page struct {
+			Value     json.RawMessage `json:"value"`
+			NextLink  string          `json:"@odata.nextLink"`
+			DeltaLink string          `json:"@odata.deltaLink"`
+		}
+		if !json.Valid(body) {
+			return "", fmt.Errorf("--paginate: the answer of %s is not JSON", req.URL.Redacted())
+		}
+		json.Unmarshal(body, &page) // a JSON value that is not an object has no links
+		var items []json.RawMessage
+		isCollection := json.Unmarshal(page.Value, &items) == nil
+		if first && !isCollection && page.NextLink == "" {
+			return "", w.Body(ctx, bytes.NewReader(body))
+		}
+		for _, item := range items {
 			if err := w.Item(ctx, item); err != nil {
-				return err
+				return "", err
 			}
 		}
 		if page.NextLink == "" {
-			return w.End()
+			return page.DeltaLink, w.End()
 		}
-		next, err := url.Parse(page.NextLink)
+		next, err := req.URL.Parse(page.NextLink)
 		if err != nil {
-			return fmt.Errorf("--paginate: invalid @odata.nextLink: %w", err)
+			return "", fmt.Errorf("--paginate: invalid @odata.nextLink: %w", err)
+		}
+		if next.String() == req.URL.String() {
+			return "", fmt.Errorf("--paginate: the @odata.nextLink of %s is that page itself: stopped", req.URL.Redacted())
 		}
 		req = Request{Method: http.MethodGet, URL: next, Header: req.Header}
 	}

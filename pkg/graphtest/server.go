@@ -8,15 +8,18 @@
 // one the Entra double issued (standing in for the signature check), for
 // Graph's audience, unexpired, and carry a scope the call needs; failures
 // get Graph's 401 and 403 answers. Knobs inject throttling (429 or 503 with
-// Retry-After), set the page size of collections (@odata.nextLink), and
-// answer tokens issued before a moment with a claims challenge, as
-// Continuous Access Evaluation does after a session is revoked.
+// Retry-After), broken connections (reset, cut short, stalled, refused),
+// set the page size of collections (@odata.nextLink; delta queries end with
+// @odata.deltaLink), and answer tokens issued before a moment with a claims
+// challenge, as Continuous Access Evaluation does after a session is
+// revoked.
 //
 // It is ordinary (non-test) code, like entratest, and not a security
 // boundary.
 package graphtest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +27,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,9 +71,10 @@ type Server struct {
 	// URL is the Graph root, http://127.0.0.1:port, without a version.
 	URL string
 
-	ln     net.Listener
-	srv    *http.Server
-	issuer Issuer
+	ln       net.Listener
+	srv      *http.Server
+	issuer   Issuer
+	hijacked []net.Conn
 
 	mu              sync.Mutex
 	now             func() time.Time
@@ -80,12 +85,34 @@ type Server struct {
 	challengeClaims string
 	requests        []Request
 	sent            []Message
+	outage          *outage
 }
 
 type failure struct {
 	status     int
 	retryAfter string
+	cut        Cut
 }
+
+type outage struct {
+	after    int // requests still answered before it
+	duration time.Duration
+}
+
+// Cut is a way a connection breaks (see CutConnections).
+type Cut int
+
+const (
+	// CutBeforeAnswer handles the request, then resets the connection
+	// before any answer: the client cannot know whether it was applied.
+	CutBeforeAnswer Cut = iota + 1
+	// CutMidAnswer sends the status, headers (with the whole
+	// Content-Length) and half the body, then closes the connection.
+	CutMidAnswer
+	// Stall sends the status, headers and half the body, then sends
+	// nothing more until the client gives up.
+	Stall
+)
 
 // NewServer starts a double that trusts the tokens issuer issued.
 func NewServer(issuer Issuer) *Server {
@@ -100,7 +127,17 @@ func NewServer(issuer Issuer) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for _, c := range s.hijacked {
+		c.Close()
+	}
+}
 
 // SetClock sets the clock tokens' expiry is checked against.
 func (s *Server) SetClock(now func() time.Time) {
@@ -124,19 +161,47 @@ func (s *Server) SetPageSize(n int) {
 	s.pageSize = n
 }
 
-// Throttle answers the next n requests with status (429 or 503) and a
-// Retry-After of retryAfter ("" for none).
+// Throttle answers the next n requests with status (429, 503 or 504) and
+// a Retry-After of retryAfter ("" for none): seconds or an HTTP-date.
 func (s *Server) Throttle(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
-		s.failures = append(s.failures, failure{status, retryAfter})
+		s.failures = append(s.failures, failure{status: status, retryAfter: retryAfter})
 	}
+}
+
+// CutConnections breaks the connections of the next n requests as how
+// says.
+func (s *Server) CutConnections(n int, how Cut) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures = append(s.failures, failure{cut: how})
+	}
+}
+
+// GoDown answers the next after requests (none: at once), then stops
+// listening for d, so that connections are refused, as when a front end
+// restarts. The last answer before the outage closes its connection.
+func (s *Server) GoDown(after int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if after == 0 {
+		s.goDownLocked(d)
+		return
+	}
+	s.outage = &outage{after: after, duration: d}
 }
 
 // ChallengeOlderTokens answers every token issued before now with a claims
 // challenge, as Continuous Access Evaluation does after an event such as a
 // revoked session: the claims ask for a token issued after it.
+//
+// Less faithful than Graph: Graph sends claims challenges only to clients
+// that declared the "cp1" capability (xms_cc) in their token requests
+// (learn.microsoft.com/entra/identity-platform/claims-challenge); this
+// double challenges every token.
 func (s *Server) ChallengeOlderTokens() (claims string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,20 +230,88 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization"), Body: string(body)})
 	w.Header().Set("request-id", newID())
+	if o := s.outage; o != nil {
+		if o.after--; o.after == 0 {
+			s.outage = nil
+			w.Header().Set("Connection", "close")
+			s.goDownLocked(o.duration)
+		}
+	}
 	if len(s.failures) > 0 {
 		f := s.failures[0]
 		s.failures = s.failures[1:]
+		if f.cut != 0 {
+			rec := httptest.NewRecorder()
+			rec.Header().Set("request-id", w.Header().Get("request-id"))
+			s.routeLocked(rec, r, body)
+			s.cutLocked(w, rec, f.cut)
+			return
+		}
 		if f.retryAfter != "" {
 			w.Header().Set("Retry-After", f.retryAfter)
 		}
-		code := "TooManyRequests"
-		msg := "Too many requests; retry later."
-		if f.status != http.StatusTooManyRequests {
+		code, msg := "TooManyRequests", "Too many requests; retry later."
+		switch f.status {
+		case http.StatusServiceUnavailable:
 			code, msg = "serviceNotAvailable", "The service is temporarily unavailable; retry later."
+		case http.StatusGatewayTimeout:
+			code, msg = "UnknownError", "The gateway did not receive a timely answer."
 		}
 		writeError(w, f.status, code, msg)
 		return
 	}
+	s.routeLocked(w, r, body)
+}
+
+// goDownLocked closes the listener and opens it again on the same port
+// after d.
+func (s *Server) goDownLocked(d time.Duration) {
+	addr := s.ln.Addr().String()
+	s.ln.Close()
+	s.ln = nil
+	time.AfterFunc(d, func() {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			panic("graphtest: cannot listen again on " + addr + ": " + err.Error())
+		}
+		s.mu.Lock()
+		s.ln = ln
+		s.mu.Unlock()
+		go s.srv.Serve(ln)
+	})
+}
+
+// cutLocked sends what how lets through of the recorded answer on the raw
+// connection.
+func (s *Server) cutLocked(w http.ResponseWriter, rec *httptest.ResponseRecorder, how Cut) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic("graphtest: cannot hijack: " + err.Error())
+	}
+	if how == CutBeforeAnswer {
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			tcp.SetLinger(0) // a reset, not an orderly close
+		}
+		conn.Close()
+		return
+	}
+	resp := rec.Result()
+	body := rec.Body.Bytes()
+	resp.ContentLength = int64(len(body))
+	resp.Body = io.NopCloser(bytes.NewReader(body[:len(body)/2]))
+	var head bytes.Buffer
+	resp.Write(&head) // the head and half the body; Write does not check the length
+	buf.Write(head.Bytes())
+	buf.Flush()
+	if how == CutMidAnswer {
+		conn.Close()
+		return
+	}
+	s.hijacked = append(s.hijacked, conn)
+	go io.Copy(io.Discard, conn) // until the client (or Close) ends it
+}
+
+func (s *Server) routeLocked(w http.ResponseWriter, r *http.Request, body []byte) {
 	info, ok := s.authenticateLocked(w, r)
 	if !ok {
 		return
@@ -197,7 +330,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				"id":             info.OID, "userPrincipalName": info.Username, "mail": info.Username,
 			})
 		}
-	case "GET /me/events", "GET /me/calendarView", "GET /me/calendar/events", "GET /me/calendar/calendarView":
+	case "GET /me/events", "GET /me/calendarView", "GET /me/calendar/events", "GET /me/calendar/calendarView", "GET /me/calendarView/delta":
 		if s.allowLocked(w, info, "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "Calendars.ReadWrite.Shared") {
 			s.listEventsLocked(w, r, version, path)
 		}
@@ -252,9 +385,21 @@ func (s *Server) allowLocked(w http.ResponseWriter, info entratest.TokenInfo, sc
 	return false
 }
 
+// listEventsLocked answers a page of events. A delta query
+// (calendarView/delta) pages through @odata.nextLink links that carry
+// only a $skiptoken, and its last page has an @odata.deltaLink whose
+// $deltatoken later returns only the events added since, as Graph's
+// delta query does (learn.microsoft.com/graph/delta-query-overview).
 func (s *Server) listEventsLocked(w http.ResponseWriter, r *http.Request, version, path string) {
 	q := r.URL.Query()
-	if strings.HasSuffix(path, "calendarView") && (q.Get("startDateTime") == "" || q.Get("endDateTime") == "") {
+	delta := strings.HasSuffix(path, "/delta")
+	skip, _ := strconv.Atoi(q.Get("$skiptoken"))
+	from := 0
+	if delta && q.Has("$deltatoken") {
+		from, _ = strconv.Atoi(q.Get("$deltatoken"))
+	}
+	resumed := delta && (q.Has("$skiptoken") || q.Has("$deltatoken"))
+	if strings.Contains(path, "calendarView") && !resumed && (q.Get("startDateTime") == "" || q.Get("endDateTime") == "") {
 		writeError(w, http.StatusBadRequest, "ErrorInvalidParameter", "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.")
 		return
 	}
@@ -262,7 +407,7 @@ func (s *Server) listEventsLocked(w http.ResponseWriter, r *http.Request, versio
 	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 {
 		size = min(size, top)
 	}
-	skip, _ := strconv.Atoi(q.Get("$skiptoken"))
+	skip = max(skip, from)
 	end := min(skip+size, len(s.events))
 	value := []map[string]any{}
 	for _, e := range s.events[min(skip, end):end] {
@@ -273,9 +418,16 @@ func (s *Server) listEventsLocked(w http.ResponseWriter, r *http.Request, versio
 		})
 	}
 	page := map[string]any{"@odata.context": s.URL + "/" + version + "/$metadata#users('me')/events", "value": value}
-	if end < len(s.events) {
+	link := s.URL + r.URL.Path + "?"
+	switch {
+	case end < len(s.events) && delta:
+		page["@odata.nextLink"] = link + "$skiptoken=" + strconv.Itoa(end)
+	case end < len(s.events):
 		q.Set("$skiptoken", strconv.Itoa(end))
-		page["@odata.nextLink"] = s.URL + r.URL.Path + "?" + q.Encode()
+		// Graph writes the $ of system query options as it is.
+		page["@odata.nextLink"] = link + strings.ReplaceAll(q.Encode(), "%24", "$")
+	case delta:
+		page["@odata.deltaLink"] = link + "$deltatoken=" + strconv.Itoa(end)
 	}
 	writeJSON(w, http.StatusOK, page)
 }
