@@ -162,3 +162,28 @@ func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
 		t.Errorf("status state %v, want needs_reauth", st["state"])
 	}
 }
+
+// TestBareRefreshAnswerKeepsWhatItLacks: a refresh answered with an access
+// token only (no rotated refresh token, no ID token; entra-facts §3 lists
+// both as conditional) keeps the stored refresh token and account.
+func TestBareRefreshAnswerKeepsWhatItLacks(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	before := loadRecord(t, "default")
+	h.srv.AnswerRefreshesBare(true)
+	r := h.run("", "token")
+	after := loadRecord(t, "default")
+	if r.code != 0 || r.stdout != after.AccessToken+"\n" || after.AccessToken == before.AccessToken {
+		t.Fatalf("token: exit %d, printed the new stored token: %t\n%s", r.code, r.stdout == after.AccessToken+"\n", r.stderr)
+	}
+	if after.RefreshToken != before.RefreshToken || after.Account != before.Account || after.Name != before.Name || after.ObjectID != before.ObjectID {
+		t.Errorf("a bare answer lost the refresh token or who the account is")
+	}
+	dueForRenewal(t, nil)
+	if r := h.run("", "token"); r.code != 0 {
+		t.Errorf("the kept refresh token no longer works: exit %d: %s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["account"] != before.Account {
+		t.Errorf("status account %v, want %s", st["account"], before.Account)
+	}
+}

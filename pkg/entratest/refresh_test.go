@@ -198,3 +198,19 @@ func TestRefuseTokenRequests(t *testing.T) {
 		t.Errorf("refresh after the refusals: %v", err)
 	}
 }
+
+func TestAnswerRefreshesBare(t *testing.T) {
+	s := newServer(t)
+	cfg := defaultConfig(s)
+	tok := login(t, s, cfg)
+	s.AnswerRefreshesBare(true)
+	for i := range 2 { // the refresh token used stays valid
+		got, err := refresh(cfg, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if got.AccessToken == "" || got.Extra("id_token") != nil || got.Extra("refresh_token") != nil {
+			t.Errorf("refresh %d: want an access token only, got id_token %v, refresh_token %v", i, got.Extra("id_token"), got.Extra("refresh_token"))
+		}
+	}
+}
