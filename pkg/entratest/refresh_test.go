@@ -156,6 +156,10 @@ func TestNumbersAsStrings(t *testing.T) {
 	if d := time.Until(tok.Expiry); d < 7100*time.Second || d > 7200*time.Second {
 		t.Errorf("x/oauth2 read an expiry %v away, want about 2h", d)
 	}
+	_, _, raw := postForm(t, s.URL+"/common/oauth2/v2.0/devicecode", url.Values{"client_id": {entratest.DefaultClientID}, "scope": {"openid User.Read"}})
+	if raw["expires_in"] != "900" || raw["interval"] != "5" {
+		t.Errorf("device code expires_in %#v interval %#v, want the strings \"900\" and \"5\"", raw["expires_in"], raw["interval"])
+	}
 }
 
 func TestTokenDelayHoldsTheAnswer(t *testing.T) {
