@@ -11,9 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
 )
 
 // readmeBlock is the first code block under a heading of README.md.
@@ -111,5 +114,24 @@ func TestReadmeGoVersionIsGoMods(t *testing.T) {
 	}
 	if string(got[1]) != string(want[1]) {
 		t.Errorf("the README asks for Go %s; go.mod needs %s", got[1], want[1])
+	}
+}
+
+// TestReadmeListsEveryScopeFeature: the README's list of --scopes
+// features is the program's.
+func TestReadmeListsEveryScopeFeature(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(string(readme), "or features: ")
+	list, _, _ = strings.Cut(list, ". ")
+	var got []string
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(list, -1) {
+		got = append(got, m[1])
+	}
+	slices.Sort(got)
+	if want := entra.FeatureNames(); !ok || !slices.Equal(got, want) {
+		t.Errorf("the README lists the features %q; the program has %q", got, want)
 	}
 }
