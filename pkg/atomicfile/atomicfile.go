@@ -1,5 +1,5 @@
-// Package atomicfile writes files that hold sensitive data: mode 0600,
-// all or nothing.
+// Package atomicfile writes files that hold sensitive data, mode 0600 and
+// all or nothing, and takes lock files without following symbolic links.
 package atomicfile
 
 import (

@@ -2,5 +2,5 @@
 
 package atomicfile
 
-// NoFollow: no O_NOFOLLOW here.
-const NoFollow = 0
+// noFollow: no O_NOFOLLOW here.
+const noFollow = 0

@@ -4,6 +4,6 @@ package atomicfile
 
 import "syscall"
 
-// NoFollow, added to an open's flags, makes it fail on a symbolic link:
+// noFollow, added to an open's flags, makes it fail on a symbolic link:
 // whoever planted the link would choose which file is created or opened.
-const NoFollow = syscall.O_NOFOLLOW
+const noFollow = syscall.O_NOFOLLOW

@@ -44,7 +44,7 @@ func accessToken(ctx context.Context, env *Env, p *profile.Profile, req tokenReq
 		if err != nil {
 			return "", err
 		}
-		scopes = resourceScopes(resolved)
+		scopes = entra.ResourceScopes(resolved)
 	}
 	key := resourceKey(scopes)
 	renewed, err := newRefresher(env, p, st).ensure(ctx, rec, scopes, req.Margin, req.Force)

@@ -65,7 +65,7 @@ turns true, false, null and numbers into JSON and reads @FILE (@- standard
 input) as a string. --input FILE sends a body as it is (- for standard input).
 The method is GET, or POST when there is a body.
 
-429, 503 and 504 answers are tried again after their Retry-After (seconds
+429, 503, 504 and 509 answers are tried again after their Retry-After (seconds
 or a date; without one, after 1s, 2s, 4s...), and so is a request whose
 connection failed (refused, reset, cut short, or silent for --timeout), each
 wait said on standard error, within 2 minutes of waiting in all. A POST or

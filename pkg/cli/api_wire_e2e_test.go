@@ -109,7 +109,9 @@ func TestAPINeverSendsAPostTwice(t *testing.T) {
 // listing goes on where it stopped.
 func TestAPIRetriesARefusedConnection(t *testing.T) {
 	h, g := withGraph(t, "calendar,mail-send")
-	g.GoDown(0, 200*time.Millisecond)
+	// Down long enough that the process surely meets it, however slow to
+	// start; its retries wait 1s, then 2s.
+	g.GoDown(0, 2*time.Second)
 	r := h.run("", "api", "/me/sendMail", "-f", "message[subject]=Hi", "-f", "message[toRecipients][][emailAddress][address]=megan@contoso.example")
 	if r.code != 0 || len(g.Sent()) != 1 || !strings.Contains(r.stderr, "refused") {
 		t.Fatalf("sendMail: exit %d, %d sent, stderr:\n%s", r.code, len(g.Sent()), r.stderr)

@@ -21,7 +21,7 @@ const deviceCodeLifetime = 15 * time.Minute
 func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, timeout time.Duration, claims string) (*flow.Result, error) {
 	da, err := client.StartDevice(ctx, flow.Options{Claims: claims})
 	if err != nil {
-		return nil, withHint(err, hintContext(p))
+		return nil, withHint(err, p)
 	}
 	if da.Expiry.IsZero() {
 		da.Expiry = env.Now().Add(deviceCodeLifetime)
@@ -56,7 +56,7 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 		}
 	}
 	if err != nil {
-		return nil, withHint(err, hintContext(p))
+		return nil, withHint(err, p)
 	}
 	return res, nil
 }

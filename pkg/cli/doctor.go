@@ -663,11 +663,10 @@ func (d *doctor) checkRegistration(ctx context.Context, p *profile.Profile, redi
 	ctx, cancel := context.WithTimeout(ctx, doctorHTTPTimeout)
 	defer cancel()
 	client := newClient(d.env, p, "") // the authorize request never carries a secret
-	hc := hintContext(p)
 	if p.Method == profile.MethodDevice {
 		client.HTTPClient = d.doctorHTTP(client.Authority, "")
 		if _, err := client.StartDevice(ctx, flow.Options{}); err != nil {
-			d.add(registrationFailure(err, hc, p))
+			d.add(registrationFailure(err, p))
 			return
 		}
 		// The device code is left to expire: nobody will enter it.
@@ -696,7 +695,7 @@ func (d *doctor) checkRegistration(ctx context.Context, p *profile.Profile, redi
 	a := readAuthorizeAnswer(resp.StatusCode, resp.Header.Get("Location"), body, redirectURI)
 	switch {
 	case a.err != nil:
-		d.add(registrationFailure(a.err, hc, p))
+		d.add(registrationFailure(a.err, p))
 	case a.accepted:
 		d.add(check{ID: "app", Title: "app registration", Status: checkOK,
 			Summary: fmt.Sprintf("client %s accepts redirect URI %s (%s)", p.ClientID, p.RedirectURI, a.how)})
@@ -789,7 +788,7 @@ func atRedirectURI(u *url.URL, redirectURI string) bool {
 }
 
 // registrationFailure explains an Entra error about the app registration.
-func registrationFailure(err error, hc entra.HintContext, p *profile.Profile) check {
+func registrationFailure(err error, p *profile.Profile) check {
 	c := check{ID: "app", Title: "app registration", Status: checkFail}
 	var e *entra.Error
 	if !errors.As(err, &e) {
@@ -809,7 +808,7 @@ func registrationFailure(err error, hc entra.HintContext, p *profile.Profile) ch
 	default:
 		c.Summary = oneLine(e.Error())
 	}
-	if c.Fix = entra.Hint(e.Code, hc); c.Fix == "" && e.Code != 0 {
+	if c.Fix = entra.Hint(e.Code, hintContext(p)); c.Fix == "" && e.Code != 0 {
 		c.Fix = fmt.Sprintf("look AADSTS%d up at https://login.microsoftonline.com/error?code=%d", e.Code, e.Code)
 	}
 	return c

@@ -389,7 +389,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 			o.Timeout = defaultAltTimeout
 		}
 		res, err := signInAlt(ctx, env, u, p, client, o)
-		return res, withHint(err, hintContext(p))
+		return res, withHint(err, p)
 	case profile.MethodDevice:
 		return signInDevice(ctx, env, u, p, client, o.Timeout, o.Claims)
 	default:
@@ -410,10 +410,10 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 		return nil, fmt.Errorf("%w; or %s", err, u.withoutPasting(p.Name))
 	}
 	if err != nil {
-		return nil, withHint(err, hintContext(p))
+		return nil, withHint(err, p)
 	}
 	res, err := auth.Redeem(ctx, code)
-	return res, withHint(err, hintContext(p))
+	return res, withHint(err, p)
 }
 
 func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
@@ -683,7 +683,7 @@ func newRecord(res *flow.Result, now time.Time) *store.Record {
 // otherResourceScopes lists the resource scopes that are not in main.
 func otherResourceScopes(scopes, main []string) []string {
 	var out []string
-	for _, s := range resourceScopes(scopes) {
+	for _, s := range entra.ResourceScopes(scopes) {
 		if !slices.Contains(main, s) {
 			out = append(out, s)
 		}

@@ -109,7 +109,7 @@ func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
 	if err != nil {
-		return withHint(err, hintContext(p)) // keep the pending sign-in: a corrected URL may follow
+		return withHint(err, p) // keep the pending sign-in: a corrected URL may follow
 	}
 	os.Remove(path) // the code is spent
 	return keepLink(ctx, env, newUI(env, false), st, p, res, secret, fresh, o.Public)

@@ -85,11 +85,11 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	code, err := pasteDialogue{env: env, u: u, profile: profile.SandboxName, onEmpty: playBrowser}.code(ctx, auth)
 	if err != nil {
-		return withHint(err, hintContext(p))
+		return withHint(err, p)
 	}
 	res, err := auth.Redeem(ctx, code)
 	if err != nil {
-		return withHint(err, hintContext(p))
+		return withHint(err, p)
 	}
 	if err := keepLink(ctx, env, u, st, p, res, "", false, false); err != nil {
 		return err

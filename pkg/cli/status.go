@@ -400,7 +400,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		row("redirect uri", s.RedirectURI)
 		// What the profile asks for, and what the last token granted: Entra
 		// also grants what it was given consent for earlier.
-		row("requested", strings.Join(resourceScopes(s.RequestedScopes), " "))
+		row("requested", strings.Join(entra.ResourceScopes(s.RequestedScopes), " "))
 		granted := strings.Join(s.Scopes, " ")
 		if s.ScopesAsRequested {
 			granted += " (as requested: the server did not list them)"

@@ -76,16 +76,3 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 	_, err = fmt.Fprintln(env.Out, token)
 	return err
 }
-
-// resourceScopes drops the OIDC scopes, which every request carries anyway.
-func resourceScopes(scopes []string) []string {
-	var out []string
-	for _, s := range scopes {
-		switch s {
-		case "offline_access", "openid", "profile", "email":
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}

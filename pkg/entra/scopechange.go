@@ -35,21 +35,22 @@ func ChangeScopes(current, add, remove []string) ([]string, error) {
 	}
 	for _, s := range drop {
 		if found, ok := dropped[strings.ToLower(s)]; ok && !found {
-			return nil, fmt.Errorf("cannot remove %s: the profile does not ask for it (it asks for %s)", s, strings.Join(resourceOnly(current), " "))
+			return nil, fmt.Errorf("cannot remove %s: the profile does not ask for it (it asks for %s)", s, strings.Join(ResourceScopes(current), " "))
 		}
 	}
 	out, err := ResolveScopes(append(kept, add...))
 	if err != nil {
 		return nil, err
 	}
-	if len(resourceOnly(out)) == 0 {
-		return nil, fmt.Errorf("removing %s would leave the profile no scopes to ask for: keep at least one, e.g. User.Read", strings.Join(resourceOnly(drop), " "))
+	if len(ResourceScopes(out)) == 0 {
+		return nil, fmt.Errorf("removing %s would leave the profile no scopes to ask for: keep at least one, e.g. User.Read", strings.Join(ResourceScopes(drop), " "))
 	}
 	return out, nil
 }
 
-// resourceOnly drops the OIDC scopes.
-func resourceOnly(scopes []string) []string {
+// ResourceScopes drops the OIDC scopes (openid, profile, email,
+// offline_access, in any case), which every request carries anyway.
+func ResourceScopes(scopes []string) []string {
 	var out []string
 	for _, s := range scopes {
 		if !isOIDCScope(s) {

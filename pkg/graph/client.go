@@ -19,7 +19,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/interrupt"
 )
 
-// Retry policy for 429, 503 and 504 and for failed connections: bounded in
+// Retry policy for 429, 503, 504 and 509 and for failed connections: bounded in
 // count and in total wait, so that a cron job is never stuck behind a
 // throttled mailbox or a dead network.
 const (
@@ -140,8 +140,8 @@ var errStalled = errors.New("no data came")
 // maxErrorBody is how much of an error answer is kept.
 const maxErrorBody = 1 << 20
 
-// Do sends req with the token. It tries again, within MaxWait: 429, 503
-// and 504 as Retry-After says (504 only for a request safe to send twice);
+// Do sends req with the token. It tries again, within MaxWait: 429, 503,
+// 504 and 509 as Retry-After says (504 only for a request safe to send twice);
 // a failed connection with backoff (any request whose connection was never
 // made, otherwise only one safe to send twice); a plain 401 once with a
 // renewed token; a claims challenge once after AnswerClaims. A 2xx answer
@@ -382,8 +382,16 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	return interrupt.Sleep(ctx, d)
 }
 
+// statusBandwidthLimitExceeded is Graph's throttling of bandwidth, to be
+// tried again later (learn.microsoft.com/graph/errors).
+const statusBandwidthLimitExceeded = 509
+
 func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout, statusBandwidthLimitExceeded:
+		return true
+	}
+	return false
 }
 
 // idempotent methods can be sent twice with the effect of once (RFC 9110

@@ -276,3 +276,23 @@ func TestDoClaimsChallengeOn403(t *testing.T) {
 		t.Errorf("Do = %v", err)
 	}
 }
+
+// TestDoRetriesBandwidthLimit: Graph's 509 is throttling too.
+func TestDoRetriesBandwidthLimit(t *testing.T) {
+	answers := []int{509, http.StatusOK}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(answers[0])
+		answers = answers[1:]
+	}))
+	defer srv.Close()
+	cloud, _ := CloudFor("", srv.URL)
+	u, _ := cloud.Resolve("/me", "v1.0")
+	var slept []time.Duration
+	c := &Client{Cloud: cloud, Log: io.Discard, Token: func(context.Context, bool) (string, error) { return "t", nil },
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+	resp, err := c.Do(context.Background(), Request{Method: "POST", URL: u, Body: []byte("{}")})
+	if err != nil || resp.StatusCode != 200 || len(slept) != 1 || slept[0] != 3*time.Second {
+		t.Errorf("Do: %v, %v; slept %v", resp, err, slept)
+	}
+}

@@ -15,8 +15,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 )
 
@@ -162,17 +160,16 @@ func Update(path string, change func(*Config)) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("cannot create %s: %w", filepath.Dir(path), err)
 	}
-	lockPath := path + ".lock"
-	fl := flock.New(lockPath, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|atomicfile.NoFollow))
 	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
 	defer cancel()
-	if ok, err := fl.TryLockContext(ctx, 5*time.Millisecond); !ok {
-		if fi, lerr := os.Lstat(lockPath); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return fmt.Errorf("cannot lock the settings file: %s is a symbolic link, which ms365auth does not follow: remove it", lockPath)
-		}
+	unlock, err := atomicfile.Lock(ctx, path+".lock")
+	if errors.Is(err, atomicfile.ErrSymlink) {
+		return fmt.Errorf("cannot lock the settings file: %w", err)
+	}
+	if err != nil {
 		return fmt.Errorf("cannot lock the settings file %s (another ms365auth process is changing it): %w", path, err)
 	}
-	defer fl.Unlock()
+	defer unlock()
 	c, err := Load(path)
 	if err != nil {
 		return err

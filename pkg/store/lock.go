@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 )
@@ -43,18 +40,12 @@ func Lock(ctx context.Context, profile string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
-	path := filepath.Join(dir, profile+".lock")
-	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|atomicfile.NoFollow))
-	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
-	if err != nil || !ok {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			// err is ctxErr again: said once.
-			return nil, fmt.Errorf("another ms365auth process holds the lock of profile %q: %w", profile, ctxErr)
-		}
-		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return nil, fmt.Errorf("cannot lock profile %q: %s is a symbolic link, which ms365auth does not follow: remove it", profile, path)
-		}
-		return nil, fmt.Errorf("cannot lock profile %q: %w", profile, err)
+	unlock, err = atomicfile.Lock(ctx, filepath.Join(dir, profile+".lock"))
+	switch {
+	case err == nil:
+		return unlock, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("another ms365auth process holds the lock of profile %q: %w", profile, err)
 	}
-	return func() { fl.Unlock() }, nil
+	return nil, fmt.Errorf("cannot lock profile %q: %w", profile, err)
 }
