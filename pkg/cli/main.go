@@ -33,14 +33,29 @@ type SignInRequiredError struct {
 	Profile string
 	Reason  string
 	Run     string // the command to run; "" means reauth
+	Fix     string // what else the person must do, "" if signing in is all
+	Claims  string // a claims challenge the sign-in must carry
 }
 
 func (e *SignInRequiredError) Error() string {
+	msg := fmt.Sprintf("profile %q needs an interactive sign-in (%s); run: %s", e.Profile, e.Reason, e.command())
+	if e.Fix != "" {
+		msg += "\nfix: " + e.Fix
+	}
+	return msg
+}
+
+// command is the command that signs the profile in: Run, or reauth, with
+// the claims challenge when there is one and Run does not carry it.
+func (e *SignInRequiredError) command() string {
 	run := e.Run
 	if run == "" {
 		run = "ms365auth reauth" + profileFlag(e.Profile)
 	}
-	return fmt.Sprintf("profile %q needs an interactive sign-in (%s); run: %s", e.Profile, e.Reason, run)
+	if e.Claims != "" && !strings.Contains(run, " --claims ") {
+		run += " --claims " + entra.EncodeClaims(e.Claims)
+	}
+	return run
 }
 
 func notLinked(name string) *SignInRequiredError {
@@ -195,7 +210,7 @@ func withHint(err error, p *profile.Profile) error {
 	if errors.As(err, &rue) {
 		return err // already says what to do
 	}
-	if h := entra.Hint(ee.Code, hintContext(p)); h != "" {
+	if h := entra.ErrorFix(ee, hintContext(p)); h != "" {
 		return &hinted{err: err, hint: h}
 	}
 	return err

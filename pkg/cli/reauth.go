@@ -112,7 +112,9 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	}
 	u := newUI(env, p.Sandbox)
 
-	why := ""
+	// A refusal may carry a claims challenge the sign-in must answer, and a
+	// fix beyond signing in; --claims wins.
+	why, claims, fix := "", o.Claims, ""
 	switch {
 	case o.Claims != "":
 		why = claimsReason
@@ -149,7 +151,8 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			warnRefreshTokenEnding(env, p.Name, fresh)
 			return nil
 		case errors.As(err, &sr):
-			why = sr.Reason
+			why, fix = sr.Reason, sr.Fix
+			claims = firstNonEmpty(claims, sr.Claims)
 		default:
 			var te *TransientError
 			if errors.As(err, &te) {
@@ -172,12 +175,15 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		if o.Force {
 			run += " --force"
 		}
-		if o.Claims != "" {
-			run += " --claims " + entra.EncodeClaims(o.Claims)
+		if claims != "" {
+			run += " --claims " + entra.EncodeClaims(claims)
 		}
-		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run}, o.NotifyCmd, o.Claims)
+		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix}, o.NotifyCmd, claims)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
+	if fix != "" {
+		u.say("%s", fix)
+	}
 	secret := ""
 	if p.Confidential {
 		if secret, err = st.LoadSecret(p.Name); err != nil {
@@ -188,7 +194,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	if rec != nil && strings.Contains(rec.Account, "@") {
 		hint = rec.Account // a user name, not a display name or sub
 	}
-	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint, Claims: o.Claims})
+	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint, Claims: claims})
 	if err != nil {
 		return err
 	}
@@ -222,6 +228,9 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInReq
 		// "-" reads the URL from standard input: on the command line its
 		// code would be in the process list and the shell's history.
 		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link and sign in, then paste the address you land on into: ms365auth link%s --returned-url -", p.Name, why, profileFlag(p.Name))
+	}
+	if sr.Fix != "" {
+		message += " " + sr.Fix
 	}
 	// A notifier that hangs must not keep a cron job waiting.
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)

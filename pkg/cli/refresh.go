@@ -80,7 +80,8 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 		return rec, nil
 	}
 	if rec.NeedsReauth {
-		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused")}
+		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused"),
+			Fix: rec.ReauthFix, Claims: rec.ReauthClaims}
 	}
 	if rec.RefreshToken == "" {
 		return nil, &SignInRequiredError{Profile: r.p.Name, Reason: "there is no refresh token (was offline_access granted?)"}
@@ -170,18 +171,27 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 	if !errors.As(err, &ee) || !(ee.NeedsInteraction() || ee.RefreshTokenDead()) {
 		return withHint(err, r.p)
 	}
-	dead := ee.RefreshTokenDead() || slices.Contains([]int{50173, 700082, 70008}, ee.Code)
-	if scopes != nil && !dead {
-		wanted := append(entra.ResourceScopes(r.p.Scopes), scopes...)
-		return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(),
-			Run: "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)}
+	hc := hintContext(r.p)
+	sr := &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error(), Claims: ee.Claims}
+	if scopes != nil && !ee.GrantDead() {
+		wanted := entra.ResourceScopes(r.p.Scopes)
+		for _, s := range scopes {
+			if !slices.Contains(wanted, s) {
+				wanted = append(wanted, s)
+			}
+		}
+		sr.Run = "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)
+		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
+		sr.Fix = entra.SignInFix(ee, hc)
+		return sr
 	}
+	sr.Fix = entra.SignInFix(ee, hc)
 	rec.NeedsReauth = true
-	rec.ReauthReason = ee.Error()
+	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
 	if saveErr := r.st.Save(r.p.Name, rec); saveErr != nil {
-		return errors.Join(&SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}, saveErr)
+		return errors.Join(sr, saveErr)
 	}
-	return &SignInRequiredError{Profile: r.p.Name, Reason: ee.Error()}
+	return sr
 }
 
 // transient says whether trying again later may work: Entra's own verdict
@@ -238,7 +248,7 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 		rec.RefreshToken = t.RefreshToken
 	}
 	rec.LastRefreshAt = now
-	rec.NeedsReauth, rec.ReauthReason = false, ""
+	rec.NeedsReauth, rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = false, "", "", ""
 	if key == "" {
 		rec.AccessToken, rec.TokenType, rec.Expiry, rec.IssuedAt = t.AccessToken, t.TokenType, t.Expiry, now
 		if res.Scopes != nil {

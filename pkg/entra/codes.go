@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,6 +59,8 @@ var Codes = []CodeInfo{
 		"The app is single-tenant: pass --tenant <your tenant ID or domain> instead of {tenant}."},
 	{53003, "access_denied", "A Conditional Access policy blocked the sign-in.",
 		"Ask your admin to allow this sign-in (give them the Trace ID from the sign-in page); retrying will not help."},
+	{53005, "unauthorized_client", "The resource accepts only apps that enforce Intune app protection policies.",
+		"Your organisation lets only Intune-managed apps reach this resource, and no sign-in changes that: ask your admin to exclude {client_id} from the app protection policy."},
 	{54005, "invalid_grant", "The authorization code was already redeemed.",
 		"Each code works once: run `ms365auth link` again and paste the new URL."},
 	{65001, "invalid_grant", "The user or an admin has not consented to the requested permissions.",
@@ -108,6 +111,8 @@ var Codes = []CodeInfo{
 		"A secret is required: the redirect URI is registered under 'Web' — move {redirect_uri} to 'Mobile and desktop applications', or supply the secret with " + secretHow + "; for --device enable 'Allow public client flows'."},
 	{7000222, "invalid_client", "The client secret has expired.",
 		"Create a new client secret under Certificates & secrets and supply its Value with " + secretHow + "."},
+	{9002313, "invalid_grant", "The request is malformed: the code or refresh token sent is damaged or was not issued by Entra.",
+		"Sign in again: run `ms365auth reauth`, or `ms365auth link` pasting the returned URL as it is, unaltered."},
 	{9002327, "invalid_request", "The redirect URI is registered as a single-page application, which needs a browser Origin header.",
 		"{redirect_uri} is registered as Single-page application: move it to Mobile and desktop applications in the app registration (Authentication page)."},
 	{9002332, "invalid_request", "The app accepts only work or school accounts, so it cannot use the consumers endpoint.",
@@ -144,6 +149,45 @@ func Hint(code int, c HintContext) string {
 		}
 		fix = info.Fix
 	}
+	return fill(fix, c)
+}
+
+// ErrorFix is the fix for e: by its AADSTS code, except that an Intune app
+// protection suberror means the same whatever code comes with it.
+func ErrorFix(e *Error, c HintContext) string {
+	if e.Suberror == SubProtectionPolicy {
+		return Hint(intuneCode, c)
+	}
+	return Hint(e.Code, c)
+}
+
+// intuneCode is "the app must enforce Intune protection policies".
+const intuneCode = 53005
+
+// signInNotEnough are codes that need a person whose fix asks more than
+// signing in again: security info, an admin, the app registration.
+var signInNotEnough = []int{50079, 53003, 65001, 90094, 700084}
+
+// SignInFix is what a person must do, beyond signing in again, about an
+// error that needs one (NeedsInteraction); "" when signing in is all. The
+// suberrors follow MSAL's reading of them.
+func SignInFix(e *Error, c HintContext) string {
+	if slices.Contains(signInNotEnough, e.Code) {
+		return Hint(e.Code, c)
+	}
+	switch e.Suberror {
+	case subAdditionalAction:
+		return fill("Microsoft first needs something done outside the sign-in (such as security info at https://aka.ms/mysecurityinfo, or a compliant device): do it, then run `ms365auth reauth`.", c)
+	case subMessageOnly:
+		return "A policy blocks this sign-in and signing in again will not lift it: the sign-in page says why; ask your admin, giving them its Trace ID."
+	case subPasswordExpired:
+		return fill("The password has expired: run `ms365auth reauth` and change it when the sign-in page asks.", c)
+	}
+	return ""
+}
+
+// fill puts the context's values and commands into a fix.
+func fill(fix string, c HintContext) string {
 	or := func(v, dflt string) string {
 		if v = strings.TrimSpace(servertext.Clean(v)); v == "" {
 			return dflt

@@ -65,3 +65,33 @@ func TestHint(t *testing.T) {
 		t.Errorf("device hint talks about redirect URIs: %q", got)
 	}
 }
+
+func TestSignInFix(t *testing.T) {
+	ctx := HintContext{RedirectURI: "https://app.example/cb", ClientID: "00000000-1111-2222-3333-444444444444", ReauthCommand: "ms365auth reauth --profile work"}
+	for _, tt := range []struct {
+		e      Error
+		wantIn string // "" means no fix
+	}{
+		{Error{Err: "invalid_grant", Code: 50173}, ""},
+		{Error{Err: "invalid_grant", Code: 50076, Suberror: "basic_action"}, ""},
+		{Error{Err: "interaction_required", Code: 50079, Suberror: "basic_action"}, "https://aka.ms/mysecurityinfo"},
+		{Error{Err: "invalid_grant", Code: 53003, Suberror: "message_only"}, "Ask your admin"},
+		{Error{Err: "invalid_grant", Code: 700084}, "https://app.example/cb is registered as 'Single-page application'"},
+		{Error{Err: "invalid_grant", Code: 65001, Suberror: "consent_required"}, "00000000-1111-2222-3333-444444444444"},
+		{Error{Err: "invalid_grant", Code: 50055, Suberror: "user_password_expired"}, "`ms365auth reauth --profile work` and change it"},
+		{Error{Err: "invalid_grant", Code: 50097, Suberror: "additional_action"}, "outside the sign-in"},
+		{Error{Err: "invalid_grant", Suberror: "message_only"}, "ask your admin"},
+	} {
+		got := SignInFix(&tt.e, ctx)
+		if (tt.wantIn == "") != (got == "") || !strings.Contains(got, tt.wantIn) {
+			t.Errorf("SignInFix(%v, suberror %q) = %q, want it to hold %q", &tt.e, tt.e.Suberror, got, tt.wantIn)
+		}
+	}
+}
+
+func TestErrorFixOfIntuneSuberror(t *testing.T) {
+	e := &Error{Err: "invalid_grant", Code: 50076, Suberror: "protection_policy_required"}
+	if got := ErrorFix(e, HintContext{ClientID: "c1"}); !strings.Contains(got, "Intune") || !strings.Contains(got, "c1") {
+		t.Errorf("ErrorFix = %q, want the Intune fix naming the app", got)
+	}
+}

@@ -179,18 +179,48 @@ func FromQuery(q url.Values) *Error {
 }
 
 // interactionErrs and interactionCodes are the errors only a person signing
-// in can clear: MFA, consent, expired or revoked grants, a used code.
+// in can clear: MFA, consent, expired or revoked grants, a used code, a
+// Conditional Access block (53003: told on the sign-in page; retrying
+// silently will not help).
 var (
 	interactionErrs  = []string{"invalid_grant", "interaction_required", "login_required", "consent_required"}
-	interactionCodes = []int{50076, 50079, 50058, 50158, 50173, 65001, 70043, 700082, 70008, 70000, 54005, 700084}
+	interactionCodes = []int{50076, 50079, 50058, 50158, 50173, 53003, 65001, 70043, 700082, 70008, 70000, 54005, 700084}
+)
+
+// Suberrors Entra adds to invalid_grant and interaction_required (MSAL's
+// InvalidGrantClassification).
+const (
+	SubProtectionPolicy = "protection_policy_required" // Intune app protection: no sign-in helps
+	subAdditionalAction = "additional_action"          // something to do outside the sign-in first
+	subMessageOnly      = "message_only"               // the sign-in page can only explain a block
+	subPasswordExpired  = "user_password_expired"
+	subBadToken         = "bad_token"     // the refresh token is no good for anything
+	subTokenExpired     = "token_expired" // likewise
 )
 
 // NeedsInteraction reports whether only an interactive sign-in can fix it:
 // the error is invalid_grant, interaction_required, login_required or
-// consent_required, or the AADSTS code is one of the MFA, consent, expiry
-// and revocation codes.
+// consent_required, or the AADSTS code is one of the MFA, consent, expiry,
+// revocation and Conditional Access codes. protection_policy_required is
+// the exception, as in MSAL: the app would have to be managed by Intune,
+// which no sign-in changes.
 func (e *Error) NeedsInteraction() bool {
+	if e.Suberror == SubProtectionPolicy {
+		return false
+	}
 	return slices.Contains(interactionErrs, e.Err) || slices.Contains(interactionCodes, e.Code)
+}
+
+// deadGrantCodes say a refresh token is revoked, expired or invalid, so it
+// serves no resource any more.
+var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084}
+
+// GrantDead reports whether the refresh token itself is finished (revoked,
+// expired, invalid, or bad_token / token_expired, after which MSAL drops
+// it), as opposed to a refusal for one resource's scopes or policy.
+func (e *Error) GrantDead() bool {
+	return e.RefreshTokenDead() || slices.Contains(deadGrantCodes, e.Code) ||
+		e.Suberror == subBadToken || e.Suberror == subTokenExpired
 }
 
 // Transient reports whether retrying later may succeed (5xx, 429,

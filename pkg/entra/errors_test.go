@@ -186,6 +186,11 @@ func TestNeedsInteractionAndTransient(t *testing.T) {
 		{Error{HTTPStatus: 500}, false, true},
 		{Error{HTTPStatus: 499}, false, false},
 		{Error{Err: "authorization_pending", Code: 70016, HTTPStatus: 400}, false, false},
+		// A Conditional Access block needs a person whatever error value
+		// carries it; Intune app protection needs none (MSAL).
+		{Error{Err: "access_denied", Code: 53003}, true, false},
+		{Error{Err: "invalid_grant", Code: 53005, Suberror: "protection_policy_required"}, false, false},
+		{Error{Err: "invalid_grant", Suberror: "client_mismatch"}, true, false},
 	}
 	for _, tt := range tests {
 		if got := tt.e.NeedsInteraction(); got != tt.interact {
@@ -222,6 +227,29 @@ func TestRefreshTokenDead(t *testing.T) {
 	} {
 		if got := tt.e.RefreshTokenDead(); got != tt.want {
 			t.Errorf("%v: RefreshTokenDead() = %v, want %v", &tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestGrantDead(t *testing.T) {
+	for _, tt := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{Err: "invalid_grant", Code: 50173}, true},
+		{Error{Err: "invalid_grant", Code: 700082}, true},
+		{Error{Err: "invalid_grant", Code: 70000}, true},
+		{Error{Err: "invalid_grant", Code: 700084}, true},
+		{Error{Err: "invalid_grant", Code: 50076, Suberror: "bad_token"}, true},
+		{Error{Err: "invalid_grant", Suberror: "token_expired"}, true},
+		{Error{Err: "invalid_request", Description: "Refresh token expired."}, true},
+		// Refusals for one resource or by a policy leave the grant alive.
+		{Error{Err: "invalid_grant", Code: 65001, Suberror: "consent_required"}, false},
+		{Error{Err: "invalid_grant", Code: 50076, Suberror: "basic_action"}, false},
+		{Error{Err: "invalid_grant", Code: 53003, Suberror: "message_only"}, false},
+	} {
+		if got := tt.e.GrantDead(); got != tt.want {
+			t.Errorf("%v (suberror %q): GrantDead() = %v, want %v", &tt.e, tt.e.Suberror, got, tt.want)
 		}
 	}
 }

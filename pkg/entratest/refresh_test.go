@@ -173,3 +173,28 @@ func TestTokenDelayHoldsTheAnswer(t *testing.T) {
 		t.Errorf("a delayed request was redeemed: %+v", st)
 	}
 }
+
+func TestRefuseTokenRequests(t *testing.T) {
+	s := newServer(t)
+	cfg := defaultConfig(s)
+	tok := login(t, s, cfg)
+	s.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
+		Message: "Access has been blocked by Conditional Access policies.", Claims: `{"access_token":{"xms_cc":{"values":["CP1"]}}}`})
+	before := s.Stats().Refreshes
+	_, err := refresh(cfg, tok.RefreshToken)
+	body := wantTokenError(t, err, 400, "invalid_grant", 53003)
+	if body.Suberror != "message_only" || body.Claims == "" || !strings.HasPrefix(body.ErrorDescription, "AADSTS53003: Access has been blocked") ||
+		!strings.Contains(body.ErrorDescription, "\r\nTrace ID: ") || body.TraceID == "" || body.CorrelationID == "" || body.Timestamp == "" {
+		t.Errorf("refusal body %+v lacks Entra's fields", body)
+	}
+	if s.Stats().Refreshes != before {
+		t.Error("a refused request redeemed the refresh token")
+	}
+	// invalid_client answers 401, as Entra does; after n answers it stops.
+	s.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_client", Code: 7000222, Message: "The provided client secret keys are expired."})
+	_, err = refresh(cfg, tok.RefreshToken)
+	wantTokenError(t, err, 401, "invalid_client", 7000222)
+	if _, err := refresh(cfg, tok.RefreshToken); err != nil {
+		t.Errorf("refresh after the refusals: %v", err)
+	}
+}

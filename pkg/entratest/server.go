@@ -64,6 +64,8 @@ type Server struct {
 	failN      int
 	failStatus int
 	failRetry  time.Duration
+	refuseN    int
+	refusal    *aadError
 
 	misbehaveN   int
 	misbehaviour Misbehaviour
@@ -343,6 +345,36 @@ func (s *Server) FailTokenRequests(n, status int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failN, s.failStatus, s.failRetry = n, status, retryAfter
+}
+
+// TokenError is an error answer of the token endpoint, in Entra's body
+// (entra-facts §3): error, error_description with the trace lines,
+// error_codes, timestamp, trace_id, correlation_id, error_uri, and suberror
+// and claims when set.
+type TokenError struct {
+	Status   int    // HTTP status; 0 means 400, or 401 for invalid_client
+	Error    string // the OAuth error value, e.g. invalid_grant
+	Code     int    // the AADSTS number; 0 sends RFC 6749's two fields only
+	Message  string // the description after "AADSTSnnnn: "
+	Suberror string // e.g. basic_action, message_only, bad_token
+	Claims   string // a claims challenge (JSON)
+}
+
+// RefuseTokenRequests makes the next n valid requests to /token (after the
+// client and grant are found, so that nothing is redeemed) answer e: the
+// answers of Conditional Access, password expiry, Intune and other policies
+// the double does not model. n = 0 turns it off.
+func (s *Server) RefuseTokenRequests(n int, e TokenError) {
+	a := &aadError{status: e.Status, err: e.Error, code: e.Code, msg: e.Message, suberror: e.Suberror, claims: e.Claims}
+	if a.status == 0 {
+		a.status = http.StatusBadRequest
+		if e.Error == "invalid_client" {
+			a.status = http.StatusUnauthorized
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseN, s.refusal = n, a
 }
 
 // SetTokenDelay delays every /token answer by d (or until the client gives up).

@@ -168,6 +168,11 @@ func (s *Server) decideTokenLocked(r *http.Request, seg string, form url.Values)
 	if e := audience(app, t); e != nil {
 		return nil, e
 	}
+	if s.refuseN > 0 {
+		s.refuseN--
+		e := *s.refusal
+		return nil, &e
+	}
 	switch gt {
 	case "authorization_code":
 		return s.redeemCodeLocked(r, form, t, app, cred)

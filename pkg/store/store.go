@@ -57,6 +57,11 @@ type Record struct {
 	LastRefreshAt time.Time `json:"last_refresh_at,omitzero"`
 	NeedsReauth   bool      `json:"needs_reauth,omitempty"`
 	ReauthReason  string    `json:"reauth_reason,omitempty"`
+	// ReauthFix is what the person must do beyond signing in, and
+	// ReauthClaims the claims challenge the refusal carried, which the
+	// next sign-in must send (entra-facts §6, 50076).
+	ReauthFix    string `json:"reauth_fix,omitempty"`
+	ReauthClaims string `json:"reauth_claims,omitempty"`
 
 	// Resources holds access tokens for other resources (e.g. Exchange
 	// IMAP/SMTP), keyed by the space-joined requested scopes.

@@ -1,0 +1,164 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
+)
+
+// These tests hold ms365auth to the answers Entra's token endpoint gives
+// for policies the double does not model (entra-facts §3 and §6, and MSAL's
+// reading of suberrors): each is played with RefuseTokenRequests.
+
+// TestRefusedRefreshes: which refusals need a person (exit 3, the profile
+// marked) and which no sign-in fixes (exit 1, nothing marked), and the fix
+// each message gives. The refresh token is never lost.
+func TestRefusedRefreshes(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		refusal  entratest.TokenError
+		wantCode int
+		wantFix  string // "" means a one-line message
+	}{
+		{"MFA registration", entratest.TokenError{Error: "interaction_required", Code: 50079, Suberror: "basic_action",
+			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'."},
+			3, "https://aka.ms/mysecurityinfo"},
+		{"Conditional Access block", entratest.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
+			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
+			3, "Ask your admin"},
+		{"Conditional Access block as access_denied", entratest.TokenError{Error: "access_denied", Code: 53003,
+			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
+			3, "Ask your admin"},
+		{"single-page app refresh token", entratest.TokenError{Error: "invalid_grant", Code: 700084,
+			Message: "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended."},
+			3, "Mobile and desktop applications"},
+		{"sign-in frequency", entratest.TokenError{Error: "invalid_grant", Code: 70043,
+			Message: "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access."},
+			3, ""},
+		{"third-party MFA", entratest.TokenError{Error: "interaction_required", Code: 50158,
+			Message: "External security challenge not satisfied. User will be redirected to another page or authentication provider to satisfy additional authentication challenges."},
+			3, ""},
+		{"password expired", entratest.TokenError{Error: "invalid_grant", Code: 50055, Suberror: "user_password_expired",
+			Message: "The password is expired."},
+			3, "change it when the sign-in page asks"},
+		{"action outside the sign-in", entratest.TokenError{Error: "invalid_grant", Code: 50097, Suberror: "additional_action",
+			Message: "Device authentication is required."},
+			3, "outside the sign-in"},
+		{"Intune app protection", entratest.TokenError{Error: "unauthorized_client", Code: 53005, Suberror: "protection_policy_required",
+			Message: "Application needs to enforce Intune protection policies."},
+			1, "exclude " + testClientID},
+		{"Intune app protection as invalid_grant", entratest.TokenError{Error: "invalid_grant", Code: 53005, Suberror: "protection_policy_required",
+			Message: "Application needs to enforce Intune protection policies."},
+			1, "exclude " + testClientID},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := linked(t, time.Hour)
+			dueForRenewal(t, nil)
+			before := loadRecord(t, "default")
+			h.srv.RefuseTokenRequests(1, tt.refusal)
+			r := h.run("", "token")
+			if r.code != tt.wantCode || r.stdout != "" {
+				t.Fatalf("token: exit %d (want %d), stdout %q:\n%s", r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if tt.wantFix == "" && len(lines) != 1 {
+				t.Errorf("want one line, got:\n%s", r.stderr)
+			}
+			if tt.wantFix != "" && (len(lines) != 2 || !strings.HasPrefix(lines[1], "fix: ") || !strings.Contains(lines[1], tt.wantFix)) {
+				t.Errorf("want a second line with the fix %q, got:\n%s", tt.wantFix, r.stderr)
+			}
+			if !strings.Contains(lines[0], "AADSTS") {
+				t.Errorf("the message does not name the AADSTS code:\n%s", r.stderr)
+			}
+			after := loadRecord(t, "default")
+			if after.RefreshToken != before.RefreshToken || after.AccessToken != before.AccessToken {
+				t.Error("the refusal changed the stored tokens")
+			}
+			st, _ := h.status()
+			if marked := st["state"] == "needs_reauth"; marked != (tt.wantCode == 3) {
+				t.Errorf("status state %v after exit %d", st["state"], r.code)
+			}
+			if tt.wantCode != 3 {
+				return
+			}
+			// The fix is kept with the mark: the next call, which does not
+			// ask Entra, says it again.
+			if again := h.run("", "token"); again.code != 3 || again.stderr != r.stderr {
+				t.Errorf("the next token: exit %d\n%s\nwant the same message as\n%s", again.code, again.stderr, r.stderr)
+			}
+		})
+	}
+}
+
+// TestRefusalClaimsReachTheSignIn: a refresh refused with a claims
+// challenge (AADSTS50076) sends those claims on the next sign-in, as
+// entra-facts §6 asks ("pass claims through"): the commands printed carry
+// them, and so does the sign-in link reauth hands to --notify-cmd.
+func TestRefusalClaimsReachTheSignIn(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	h.srv.RequireMFA(true)
+	r := h.run("", "token")
+	if r.code != 3 || !strings.Contains(r.stderr, "AADSTS50076") || !strings.Contains(r.stderr, "--claims ") {
+		t.Fatalf("token: exit %d, want 3 and a reauth with --claims:\n%s", r.code, r.stderr)
+	}
+	hexClaims := strings.Fields(r.stderr[strings.Index(r.stderr, "--claims ")+len("--claims "):])[0]
+	claims, err := entra.DecodeClaims(hexClaims)
+	if err != nil || !strings.Contains(claims, "capolids") {
+		t.Fatalf("the printed claims %q are not the challenge: %v", hexClaims, err)
+	}
+	notified := filepath.Join(t.TempDir(), "notified")
+	rr := h.run("", "reauth", "--non-interactive", "--notify-cmd", `printf '%s' "$MS365AUTH_SIGNIN_URL" > `+notified)
+	if rr.code != 3 || !strings.Contains(rr.stderr, "--claims "+hexClaims) {
+		t.Errorf("reauth: exit %d, want 3 with the same --claims:\n%s", rr.code, rr.stderr)
+	}
+	link, err := os.ReadFile(notified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.srv.AuthorizeRequests()
+	if got := h.signIn(string(link)); got == "" || len(h.srv.AuthorizeRequests()) != len(reqs)+1 {
+		t.Fatal("the notified link did not reach the double")
+	}
+	reqs = h.srv.AuthorizeRequests()
+	if got := reqs[len(reqs)-1].Get("claims"); got != claims {
+		t.Errorf("the sign-in link's claims = %q, want %q", got, claims)
+	}
+}
+
+// TestFinishedRefreshTokenMarksTheProfileFromAnyResource: a refresh for
+// another resource (token --scopes) refused because the refresh token itself
+// is finished (bad_token, as MSAL reads it) marks the profile, instead of
+// asking only for consent to those scopes.
+func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--client-id", testClientID, "--scopes", "mail,imap"); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	// Consent withdrawn for a linked resource: reauth for it, named once.
+	imap := "https://outlook.office.com/IMAP.AccessAsUser.All"
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
+		Message: "The user or administrator has not consented to use the application."})
+	r := h.run("", "token", "--scopes", imap)
+	if r.code != 3 || strings.Count(lineWith(r.stderr, "run: "), imap) != 1 || strings.Contains(r.stderr, "`ms365auth reauth`") {
+		t.Errorf("token --scopes without consent: exit %d, want 3 and reauth --scopes naming IMAP once, in the fix too:\n%s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["state"] == "needs_reauth" {
+		t.Error("missing consent for one resource marked the profile")
+	}
+
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 70000, Suberror: "bad_token",
+		Message: "The provided value for the 'refresh_token' parameter is not valid."})
+	r = h.run("", "token", "--scopes", imap)
+	if r.code != 3 || strings.Contains(r.stderr, "--scopes") {
+		t.Errorf("token --scopes: exit %d, want 3 and a plain reauth:\n%s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["state"] != "needs_reauth" {
+		t.Errorf("status state %v, want needs_reauth", st["state"])
+	}
+}
