@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,68 @@ func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
 	}
 	if st, _ := h.status(); st["state"] != "needs_reauth" {
 		t.Errorf("status state %v, want needs_reauth", st["state"])
+	}
+}
+
+// TestBareRefreshAnswerKeepsWhatItLacks: a refresh answered with an access
+// token only (no rotated refresh token, no ID token; entra-facts §3 lists
+// both as conditional) keeps the stored refresh token and account.
+func TestBareRefreshAnswerKeepsWhatItLacks(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	before := loadRecord(t, "default")
+	h.srv.AnswerRefreshesBare(true)
+	r := h.run("", "token")
+	after := loadRecord(t, "default")
+	if r.code != 0 || r.stdout != after.AccessToken+"\n" || after.AccessToken == before.AccessToken {
+		t.Fatalf("token: exit %d, printed the new stored token: %t\n%s", r.code, r.stdout == after.AccessToken+"\n", r.stderr)
+	}
+	if after.RefreshToken != before.RefreshToken || after.Account != before.Account || after.Name != before.Name || after.ObjectID != before.ObjectID {
+		t.Errorf("a bare answer lost the refresh token or who the account is")
+	}
+	dueForRenewal(t, nil)
+	if r := h.run("", "token"); r.code != 0 {
+		t.Errorf("the kept refresh token no longer works: exit %d: %s", r.code, r.stderr)
+	}
+	if st, _ := h.status(); st["account"] != before.Account {
+		t.Errorf("status account %v, want %s", st["account"], before.Account)
+	}
+}
+
+// TestNumbersAsStrings: token and device code answers whose numbers are
+// JSON strings, as Entra's v1 endpoints wrote them (entra-facts §3), sign
+// in and refresh like numbers do.
+func TestNumbersAsStrings(t *testing.T) {
+	h := newHarness(t)
+	h.srv.NumbersAsStrings(true)
+	const deviceApp = "d3a1c3c0-0000-4000-8000-0000000000a5"
+	h.srv.AddApp(entratest.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
+	h.srv.SetDeviceInterval(time.Second)
+	approve := false
+	r := h.session(func(line string, _ io.WriteCloser) {
+		if approve {
+			approve = false
+			if err := h.srv.ApproveDevice(strings.TrimSpace(line)); err != nil {
+				t.Errorf("approving %q: %v", line, err)
+			}
+		}
+		approve = strings.Contains(line, "enter the code")
+	}, "link", "--device", "--client-id", deviceApp)
+	if r.code != 0 {
+		t.Fatalf("link --device: exit %d:\n%s", r.code, r.stderr)
+	}
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, profile := range []string{"default", "work"} {
+		st, _ := h.status("--profile", profile)
+		exp, err := time.Parse(time.RFC3339, fmt.Sprint(st["access_token_expires_at"]))
+		if err != nil || time.Until(exp) < 50*time.Minute {
+			t.Errorf("%s: access token expiry %v (%v), want about an hour away", profile, st["access_token_expires_at"], err)
+		}
+	}
+	dueForRenewal(t, nil)
+	if r := h.run("", "token"); r.code != 0 || loadRecord(t, "default").Expiry.Before(time.Now().Add(50*time.Minute)) {
+		t.Errorf("refresh: exit %d, want a token for about an hour:\n%s", r.code, r.stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,8 +37,8 @@ type deviceCodeResponse struct {
 	UserCode        string `json:"user_code"`
 	DeviceCode      string `json:"device_code"`
 	VerificationURI string `json:"verification_uri"`
-	ExpiresIn       int    `json:"expires_in"`
-	Interval        int    `json:"interval"`
+	ExpiresIn       any    `json:"expires_in"` // int, or a string with NumbersAsStrings
+	Interval        any    `json:"interval"`
 	Message         string `json:"message"`
 }
 
@@ -101,11 +102,15 @@ func (s *Server) startDeviceLocked(seg string, form url.Values) (*deviceCodeResp
 		interval = 1
 	}
 	verify := s.URL + "/devicelogin"
-	return &deviceCodeResponse{
+	resp := &deviceCodeResponse{
 		UserCode: d.userCode, DeviceCode: d.deviceCode, VerificationURI: verify,
 		ExpiresIn: int(s.deviceLifetime / time.Second), Interval: interval,
 		Message: fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", verify, d.userCode),
-	}, nil
+	}
+	if s.numbersAsText {
+		resp.ExpiresIn, resp.Interval = strconv.Itoa(int(s.deviceLifetime/time.Second)), strconv.Itoa(interval)
+	}
+	return resp, nil
 }
 
 // pollDeviceLocked is the device_code grant. Decision rules, in order: the

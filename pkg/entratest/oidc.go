@@ -10,6 +10,17 @@ type otherServer struct {
 	omitScope     bool
 	deadRTErr     string
 	deadRTMessage string
+	bareRefresh   bool
+}
+
+// AnswerRefreshesBare makes refresh_token grants answer with an access
+// token only: no new refresh token (the one used stays valid, as RFC 6749
+// 6 allows servers that do not rotate) and no ID token (OpenID Connect
+// Core 12.2 makes it optional on a refresh). Entra sends both.
+func (s *Server) AnswerRefreshesBare(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.bareRefresh = on
 }
 
 // EditIDTokens passes the claims of every new ID token through edit

@@ -156,6 +156,10 @@ func TestNumbersAsStrings(t *testing.T) {
 	if d := time.Until(tok.Expiry); d < 7100*time.Second || d > 7200*time.Second {
 		t.Errorf("x/oauth2 read an expiry %v away, want about 2h", d)
 	}
+	_, _, raw := postForm(t, s.URL+"/common/oauth2/v2.0/devicecode", url.Values{"client_id": {entratest.DefaultClientID}, "scope": {"openid User.Read"}})
+	if raw["expires_in"] != "900" || raw["interval"] != "5" {
+		t.Errorf("device code expires_in %#v interval %#v, want the strings \"900\" and \"5\"", raw["expires_in"], raw["interval"])
+	}
 }
 
 func TestTokenDelayHoldsTheAnswer(t *testing.T) {
@@ -196,5 +200,21 @@ func TestRefuseTokenRequests(t *testing.T) {
 	wantTokenError(t, err, 401, "invalid_client", 7000222)
 	if _, err := refresh(cfg, tok.RefreshToken); err != nil {
 		t.Errorf("refresh after the refusals: %v", err)
+	}
+}
+
+func TestAnswerRefreshesBare(t *testing.T) {
+	s := newServer(t)
+	cfg := defaultConfig(s)
+	tok := login(t, s, cfg)
+	s.AnswerRefreshesBare(true)
+	for i := range 2 { // the refresh token used stays valid
+		got, err := refresh(cfg, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if got.AccessToken == "" || got.Extra("id_token") != nil || got.Extra("refresh_token") != nil {
+			t.Errorf("refresh %d: want an access token only, got id_token %v, refresh_token %v", i, got.Extra("id_token"), got.Extra("refresh_token"))
+		}
 	}
 }

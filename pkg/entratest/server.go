@@ -384,8 +384,9 @@ func (s *Server) SetTokenDelay(d time.Duration) {
 	s.tokenDelay = d
 }
 
-// NumbersAsStrings makes token responses carry expires_in and ext_expires_in
-// as JSON strings ("3599"), as v1 endpoints did.
+// NumbersAsStrings makes token responses carry expires_in and ext_expires_in,
+// and device code responses expires_in and interval, as JSON strings
+// ("3599", "900", "5"), as v1 endpoints did.
 func (s *Server) NumbersAsStrings(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -419,10 +419,14 @@ func (s *Server) refreshLocked(r *http.Request, form url.Values, t tenantRef, ap
 		return nil, errConsentRequired(app)
 	}
 	s.stats.Refreshes++
-	return s.issueLocked(issue{
+	in := issue{
 		app: app, user: user, kind: g.kind, grantScopes: g.scopes, requested: requested, idScopes: requested,
 		wantRT: true, clientInfo: form.Get("client_info") == "1", mfa: g.mfa, firstIssued: g.firstIssued,
-	}), nil
+	}
+	if s.other.bareRefresh {
+		in.wantRT, in.noIDToken = false, true
+	}
+	return s.issueLocked(in), nil
 }
 
 func errMFARequired(resource string) *aadError {
@@ -487,6 +491,7 @@ type issue struct {
 	clientInfo  bool
 	mfa         bool
 	firstIssued time.Time
+	noIDToken   bool // even with openid (AnswerRefreshesBare)
 }
 
 // issueLocked mints the tokens. The access token is for one resource, the
@@ -544,7 +549,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		}
 		resp.RefreshToken = rt
 	}
-	if hasScope(in.idScopes, "openid") {
+	if hasScope(in.idScopes, "openid") && !in.noIDToken {
 		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now, s.other)
 	}
 	if in.clientInfo {

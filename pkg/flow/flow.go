@@ -228,7 +228,9 @@ func (c Client) StartDevice(ctx context.Context, o Options) (*oauth2.DeviceAuthR
 	if o.Claims != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("claims", o.Claims))
 	}
-	da, err := c.config("", c.Scopes).DeviceAuth(c.context(ctx), opts...)
+	hc := c.endpointClient()
+	hc.Transport = numbersAsNumbers{base: hc.Transport, fields: []string{"expires_in", "interval"}}
+	da, err := c.config("", c.Scopes).DeviceAuth(context.WithValue(ctx, oauth2.HTTPClient, hc), opts...)
 	if err != nil {
 		return nil, explain("could not start device code sign-in", err)
 	}

@@ -116,6 +116,27 @@ func TestDeviceCode(t *testing.T) {
 	}
 }
 
+// TestDeviceCodeNumbersAsStrings: a device code answer with expires_in and
+// interval as strings, as Entra's v1 endpoint wrote them, is read.
+func TestDeviceCodeNumbersAsStrings(t *testing.T) {
+	srv, c := newClient(t)
+	srv.NumbersAsStrings(true)
+	srv.SetDeviceInterval(time.Second)
+	da, err := c.StartDevice(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(da.Expiry); da.Interval != 1 || d < 890*time.Second || d > 900*time.Second {
+		t.Errorf("interval %d, expiry %v away; want 1 and about 900s", da.Interval, d)
+	}
+	if err := srv.ApproveDevice(da.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.PollDevice(context.Background(), da); err != nil || time.Until(res.Token.Expiry) < 3500*time.Second {
+		t.Fatalf("device: %v", err)
+	}
+}
+
 func TestLoopback(t *testing.T) {
 	srv, c := newClient(t)
 	const clientID, redirect = "f10e0000-0000-4000-8000-000000000001", "http://localhost/api/flowtest"

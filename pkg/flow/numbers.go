@@ -1,0 +1,61 @@
+package flow
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// numbersAsNumbers rewrites the given fields of a successful JSON answer
+// from strings holding whole numbers ("900") to numbers (900). Entra's v1
+// endpoints wrote expires_in and interval that way, and MSAL reads both
+// forms (entra-facts §3); x/oauth2 reads only numbers in a device code
+// answer. Anything else passes through untouched.
+type numbersAsNumbers struct {
+	base   http.RoundTripper
+	fields []string
+}
+
+func (t numbersAsNumbers) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || resp.StatusCode/100 != 2 {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if fixed, ok := t.rewrite(body); ok {
+		body = fixed
+		resp.ContentLength = int64(len(body))
+		resp.Header.Del("Content-Length")
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+func (t numbersAsNumbers) rewrite(body []byte) ([]byte, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil, false
+	}
+	changed := false
+	for _, f := range t.fields {
+		var s string
+		if raw, ok := m[f]; !ok || json.Unmarshal(raw, &s) != nil {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			m[f], changed = json.RawMessage(strconv.FormatInt(n, 10)), true
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	fixed, err := json.Marshal(m)
+	return fixed, err == nil
+}
