@@ -270,3 +270,33 @@ func TestDevicePollingAnswers(t *testing.T) {
 		t.Errorf("after slow_down: exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestReauthOnTerminalAnswersTheRefusal: at a terminal, reauth after a
+// refusal signs in with the refusal's claims challenge (kept with the
+// profile's mark) and says what else to do when signing in is not all.
+func TestReauthOnTerminalAnswersTheRefusal(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	h.srv.RequireMFA(true)
+	if r := h.run("", "token"); r.code != 3 {
+		t.Fatalf("token under the MFA policy: exit %d:\n%s", r.code, r.stderr)
+	}
+	transcript, err := h.signInOnTerminal(t, "reauth", "--no-browser")
+	if err != nil {
+		t.Fatalf("reauth: %v\n%s", err, transcript)
+	}
+	reqs := h.srv.AuthorizeRequests()
+	if got := reqs[len(reqs)-1].Get("claims"); !strings.Contains(got, "capolids") {
+		t.Errorf("the sign-in's claims = %q, want the refusal's challenge", got)
+	}
+	if r := h.run("", "token"); r.code != 0 {
+		t.Errorf("token after reauth: exit %d:\n%s", r.code, r.stderr)
+	}
+
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 700084,
+		Message: "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended."})
+	transcript, err = h.signInOnTerminal(t, "reauth", "--no-browser")
+	if err != nil || !strings.Contains(transcript, "'Single-page application'") {
+		t.Errorf("reauth after AADSTS700084: %v; want the fix said:\n%s", err, transcript)
+	}
+}
