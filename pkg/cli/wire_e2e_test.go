@@ -85,6 +85,12 @@ func TestRefusedRefreshes(t *testing.T) {
 			if marked := st["state"] == "needs_reauth"; marked != (tt.wantCode == 3) {
 				t.Errorf("status state %v after exit %d", st["state"], r.code)
 			}
+			if fix, _ := st["fix"].(string); tt.wantCode == 3 && !strings.Contains(fix, tt.wantFix) || tt.wantFix == "" && fix != "" {
+				t.Errorf("status fix %q, want it to hold %q", fix, tt.wantFix)
+			}
+			if text := h.run("", "status"); tt.wantCode == 3 && tt.wantFix != "" && !strings.Contains(lineWith(text.stdout, "fix:"), tt.wantFix) {
+				t.Errorf("status shows no fix line holding %q:\n%s", tt.wantFix, text.stdout)
+			}
 			if tt.wantCode != 3 {
 				return
 			}
