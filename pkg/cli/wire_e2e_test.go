@@ -306,3 +306,28 @@ func TestReauthOnTerminalAnswersTheRefusal(t *testing.T) {
 		t.Errorf("reauth after AADSTS700084: %v; want the fix said:\n%s", err, transcript)
 	}
 }
+
+// TestLinkRefusesRedirectURIsEntraRefuses: a redirect URI no app
+// registration can hold (entra-facts §5) stops link before any sign-in,
+// with the rule it breaks, instead of Microsoft's AADSTS50011 page.
+func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct{ uri, wantIn string }{
+		{"http://ha.example.com/api/ms365", "use https"},
+		{"http://[::1]:8400/cb", "localhost or 127.0.0.1"},
+		{"https://ha.example.com/api/ms365;v=2", "! $ ' ( ) , ;"},
+		{"https://ha.example.com/" + strings.Repeat("a", 250), "256"},
+	} {
+		before := h.srv.Stats()
+		r := h.run("", "link", "--no-browser", "--client-id", testClientID, "--redirect-uri", tt.uri)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+			t.Errorf("%s: exit %d, want 1 and %q in one or two lines:\n%s", tt.uri, r.code, tt.wantIn, r.stderr)
+		}
+		if h.srv.Stats() != before || len(h.srv.AuthorizeRequests()) != 0 {
+			t.Errorf("%s: link reached the double", tt.uri)
+		}
+	}
+	if st, _ := h.status(); st["linked"] != false {
+		t.Errorf("a profile was stored: %v", st)
+	}
+}
