@@ -47,7 +47,7 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 	var ee *entra.Error
 	if errors.As(err, &ee) {
 		switch ee.Err {
-		case "authorization_declined":
+		case "authorization_declined", "access_denied": // Entra's word, and RFC 8628's
 			return nil, errors.New("the sign-in was declined on the verification page: nothing was stored; run link --device again to retry")
 		case "expired_token":
 			return nil, errors.New("the code expired before the sign-in finished: nothing was stored; run link --device again for a new code")

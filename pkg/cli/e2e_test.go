@@ -203,6 +203,23 @@ func loadRecord(t *testing.T, profile string) *store.Record {
 	return rec
 }
 
+// editRecord rewrites profile's stored record with edit; st nil means the
+// keyring.
+func editRecord(t *testing.T, st store.Store, profile string, edit func(*store.Record)) {
+	t.Helper()
+	if st == nil {
+		st = store.NewKeyring()
+	}
+	rec, err := st.Load(profile)
+	if err != nil {
+		t.Fatalf("loading %s from the %s store: %v", profile, st.Name(), err)
+	}
+	edit(rec)
+	if err := st.Save(profile, rec); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func assertNoTokens(t *testing.T, rec *store.Record, outputs ...string) {
 	t.Helper()
 	for _, out := range outputs {

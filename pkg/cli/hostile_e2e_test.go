@@ -24,7 +24,6 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/ms365auth/ms365auth/pkg/entratest"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // elsewhere is a server a redirect points to; it counts what reaches it.
@@ -236,7 +235,7 @@ func TestStoreMoveReadsSettingsUnderTheLock(t *testing.T) {
 func TestOpenStoreFilesAreReportedAndMadePrivate(t *testing.T) {
 	h := newHarness(t)
 	h.withoutBus(t)
-	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"=", store.EnvPassphraseFile+"=")
+	h.useFileStore("")
 	f := h.fileStore(t)
 	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
 		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)

@@ -12,14 +12,12 @@ import (
 // last been renewed ago.
 func ageRefreshToken(t *testing.T, ago time.Duration, edit func(*store.Record)) {
 	t.Helper()
-	rec := loadRecord(t, "default")
-	rec.LastRefreshAt = time.Now().Add(-ago)
-	if edit != nil {
-		edit(rec)
-	}
-	if err := store.NewKeyring().Save("default", rec); err != nil {
-		t.Fatal(err)
-	}
+	editRecord(t, nil, "default", func(rec *store.Record) {
+		rec.LastRefreshAt = time.Now().Add(-ago)
+		if edit != nil {
+			edit(rec)
+		}
+	})
 }
 
 const day = 24 * time.Hour
@@ -82,10 +80,7 @@ func TestRefreshTokenEndingIsTold(t *testing.T) {
 	h.srv.FailTokenRequests(0, 0, 0)
 
 	// A refresh restarts the clock: nothing to tell.
-	ageRefreshToken(t, 85*day, func(rec *store.Record) {
-		rec.Expiry = time.Now().Add(time.Minute)
-		rec.IssuedAt = rec.Expiry.Add(-time.Hour)
-	})
+	ageRefreshToken(t, 85*day, renewalDue)
 	if r := h.run("", "token"); r.code != 0 || r.stderr != "" {
 		t.Errorf("token that refreshed: exit %d, stderr %q", r.code, r.stderr)
 	}

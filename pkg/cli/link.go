@@ -533,9 +533,7 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 	rec := newRecord(res, env.Now())
 	// A refresh running in another process must not save its older tokens
 	// over these, nor a logout interleave.
-	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := store.Lock(lockCtx, p.Name)
-	cancel()
+	unlock, err := lockProfile(ctx, p.Name)
 	if err != nil {
 		return fmt.Errorf("signed in, but could not store the tokens (nothing was changed): %w", err)
 	}

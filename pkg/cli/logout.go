@@ -74,9 +74,7 @@ func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) e
 	if err != nil {
 		return err
 	}
-	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := store.Lock(lockCtx, name)
-	cancel()
+	unlock, err := lockProfile(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -367,20 +367,14 @@ func TestMailCurlRecipe(t *testing.T) {
 func (w *mailWorld) expireTokens() {
 	w.t.Helper()
 	w.offset.Add(int64(2 * time.Hour))
-	ks := store.NewKeyring()
-	rec, err := ks.Load("work")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	past := time.Now().Add(-time.Minute)
-	rec.Expiry = past
-	for k, r := range rec.Resources {
-		r.Expiry = past
-		rec.Resources[k] = r
-	}
-	if err := ks.Save("work", rec); err != nil {
-		w.t.Fatal(err)
-	}
+	editRecord(w.t, nil, "work", func(rec *store.Record) {
+		past := time.Now().Add(-time.Minute)
+		rec.Expiry = past
+		for k, r := range rec.Resources {
+			r.Expiry = past
+			rec.Resources[k] = r
+		}
+	})
 }
 
 // mbsync runs the isync recipe's commands (mkdir, mbsync work).

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,25 +15,19 @@ import (
 // other than Entra may answer differently (issue 14); the double's knobs
 // play that server.
 
-// dueForRenewal makes the default profile's stored access token an hour
-// token with a minute left, as a cron job meets it an hour after the last
-// renewal: token renews it (under the default margin or --margin 2h), and
-// it still works if renewing fails.
-// st nil means the keyring.
+// dueForRenewal makes the default profile's stored access token due for
+// renewal (renewalDue). st nil means the keyring.
 func dueForRenewal(t *testing.T, st store.Store) {
 	t.Helper()
-	if st == nil {
-		st = store.NewKeyring()
-	}
-	rec, err := st.Load("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	editRecord(t, st, "default", renewalDue)
+}
+
+// renewalDue makes the access token an hour token with a minute left, as a
+// cron job meets it an hour after the last renewal: token renews it (under
+// the default margin or --margin 2h), and it still works if renewing fails.
+func renewalDue(rec *store.Record) {
 	rec.Expiry = time.Now().Add(time.Minute)
 	rec.IssuedAt = rec.Expiry.Add(-time.Hour)
-	if err := st.Save("default", rec); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestRefreshKeepsEveryOIDCScope(t *testing.T) {
@@ -45,7 +40,7 @@ func TestRefreshKeepsEveryOIDCScope(t *testing.T) {
 		t.Fatalf("token: exit %d: %s", r.code, r.stderr)
 	}
 	st, _ := h.status()
-	if scopes := toStrings(st["scopes"]); !containsString(scopes, "email") || !containsString(scopes, "Calendars.Read") {
+	if scopes := toStrings(st["scopes"]); !slices.Contains(scopes, "email") || !slices.Contains(scopes, "Calendars.Read") {
 		t.Errorf("after a refresh the granted scopes are %v, want email kept", scopes)
 	}
 }
@@ -153,7 +148,7 @@ func TestTokenResponseWithoutScopeMeansAsRequested(t *testing.T) {
 		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
 	}
 	st, _ := h.status()
-	if scopes := toStrings(st["scopes"]); !containsString(scopes, "Calendars.Read") || st["scopes_as_requested"] != true {
+	if scopes := toStrings(st["scopes"]); !slices.Contains(scopes, "Calendars.Read") || st["scopes_as_requested"] != true {
 		t.Errorf("status: scopes %v, scopes_as_requested %v", scopes, st["scopes_as_requested"])
 	}
 	if text := h.run("", "status"); !strings.Contains(text.stdout, "Calendars.Read") || !strings.Contains(text.stdout, "as requested") {
@@ -219,13 +214,4 @@ func lineWith(text, part string) string {
 		}
 	}
 	return ""
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,63 +26,21 @@ func TestLinkPasteOnTerminal(t *testing.T) {
 	}
 }
 
-// signInOnTerminal runs the binary on a pseudo-terminal with the person
-// at it (typeReturnedURL), and returns the transcript and how it ended.
+// signInOnTerminal runs the binary on a pseudo-terminal with the person at
+// it: it waits for the sign-in link, signs in, and pastes the returned URL
+// (padded past the kernel's 4,095-byte line limit, in bracketed-paste
+// markers). It returns the transcript and how the program ended.
 func (h *harness) signInOnTerminal(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = h.env
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	transcript := typeReturnedURL(t, h, tty)
-	return transcript, cmd.Wait()
-}
-
-// typeReturnedURL plays the person at a terminal: it waits for the sign-in
-// link, signs in, and pastes the returned URL (padded past the kernel's
-// 4,095-byte line limit, in bracketed-paste markers). It returns the
-// transcript once the program closes the terminal.
-func typeReturnedURL(t *testing.T, h *harness, tty *os.File) string {
-	t.Helper()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(tty)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			lines <- strings.TrimRight(sc.Text(), "\r")
-		}
-		close(lines)
-	}()
-	var transcript strings.Builder
-	var link string
-	for line := range lines {
-		transcript.WriteString(line + "\n")
-		if strings.HasPrefix(line, h.srv.URL) {
-			link = line
-		}
-		if strings.Contains(line, "press Enter") {
-			break
-		}
-	}
-	if link == "" {
-		t.Fatalf("no link on the terminal:\n%s", transcript.String())
-	}
-	returned := h.signIn(link) + "&session_state=" + strings.Repeat("x", 5000)
+	term := h.onTerminal(t, args...)
+	term.waitFor("press Enter")
+	returned := h.signIn(term.linkLine()) + "&session_state=" + strings.Repeat("x", 5000)
 	if len(returned) < 6000 {
 		t.Fatalf("returned URL only %d bytes", len(returned))
 	}
-	if _, err := tty.Write([]byte("\x1b[200~" + returned + "\x1b[201~\r")); err != nil {
-		t.Fatal(err)
-	}
-	for line := range lines {
-		transcript.WriteString(line + "\n")
-	}
-	return transcript.String()
+	term.typeLine("\x1b[200~" + returned + "\x1b[201~")
+	term.wait()
+	return term.transcript(), term.err
 }
 
 // TestLinkCtrlC cancels a sign-in at the paste prompt: exit 1, a message

@@ -64,9 +64,7 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 	if !force && rec != nil && fresh(rec, key, r.env.Now(), margin) {
 		return rec, nil
 	}
-	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := store.Lock(lockCtx, r.p.Name)
-	cancel()
+	unlock, err := lockProfile(ctx, r.p.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +102,14 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 		return nil, fmt.Errorf("the token just issued for profile %q had already expired (the answer gave it no lifetime), so it was not used: try again later", r.p.Name)
 	}
 	return rec, nil
+}
+
+// lockProfile takes the profile's lock (store.Lock), waiting at most
+// lockWait for another process to let go of it.
+func lockProfile(ctx context.Context, name string) (unlock func(), err error) {
+	ctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	return store.Lock(ctx, name)
 }
 
 // refresh calls the token endpoint, retrying transient failures with

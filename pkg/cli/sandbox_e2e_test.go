@@ -25,11 +25,7 @@ func TestSandboxEnded(t *testing.T) {
 	ended("reauth", h.run("", "reauth", "-p", "sandbox"))
 	ended("reauth --non-interactive", h.run("", "reauth", "-p", "sandbox", "--non-interactive"))
 
-	rec := loadRecord(t, "sandbox")
-	rec.Expiry = time.Now().Add(-time.Minute)
-	if err := store.NewKeyring().Save("sandbox", rec); err != nil {
-		t.Fatal(err)
-	}
+	editRecord(t, nil, "sandbox", func(rec *store.Record) { rec.Expiry = time.Now().Add(-time.Minute) })
 	ended("token", h.run("", "token", "-p", "sandbox"))
 	st, r := h.status("-p", "sandbox")
 	if r.code != 3 || st["state"] != "needs_reauth" || !strings.Contains(st["reason"].(string), "sandbox has ended") {

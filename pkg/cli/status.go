@@ -249,11 +249,10 @@ func warnRefreshTokenEnding(env *Env, profile string, rec *store.Record) {
 	}
 }
 
+// inDays says when, days (at least 1: a refresh token with none left is
+// dead, and then no warning is given) from now.
 func inDays(days int) string {
-	switch days {
-	case 0:
-		return "today"
-	case 1:
+	if days == 1 {
 		return "in 1 day"
 	}
 	return fmt.Sprintf("in %d days", days)

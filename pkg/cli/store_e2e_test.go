@@ -55,6 +55,13 @@ func (h *harness) fileStore(t *testing.T) *store.File {
 	return f
 }
 
+// useFileStore has the harness's commands keep their tokens in the file
+// store, encrypted with passphrase ("" for plain files), whatever the
+// environment the tests run in says about a passphrase.
+func (h *harness) useFileStore(passphrase string) {
+	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"="+passphrase, store.EnvPassphraseFile+"=")
+}
+
 // withoutBus takes the session bus away from the harness's commands:
 // no DBUS_SESSION_BUS_ADDRESS and an XDG_RUNTIME_DIR without a bus. Tests
 // using it skip where this machine's own user bus would be found.
@@ -299,7 +306,7 @@ func checkFileModes(t *testing.T, dir string) []string {
 func TestFileStoreCycle(t *testing.T) {
 	h := newHarness(t)
 	h.withoutBus(t)
-	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"=", store.EnvPassphraseFile+"=")
+	h.useFileStore("")
 	f := h.fileStore(t)
 
 	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {

@@ -152,9 +152,7 @@ func storeMoveRun(ctx context.Context, env *Env, o *storeMoveOptions) error {
 	// Under the profile's lock from the start: a refresh during the move
 	// would rotate the tokens in the source after they were copied, and
 	// settings read before a re-link finished would be written back over it.
-	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
-	unlock, err := store.Lock(lockCtx, o.Profile)
-	cancel()
+	unlock, err := lockProfile(ctx, o.Profile)
 	if err != nil {
 		return err
 	}

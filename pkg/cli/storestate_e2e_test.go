@@ -23,7 +23,7 @@ func TestFileStoreSaysWhetherItEncrypts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"="+tc.passphrase, store.EnvPassphraseFile+"=")
+			h.useFileStore(tc.passphrase)
 			if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
 				t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
 			}
@@ -46,7 +46,7 @@ func TestFileStoreSaysWhetherItEncrypts(t *testing.T) {
 // opened here is still linked; status and doctor say why and what to do.
 func TestUnreadableProfileIsLinked(t *testing.T) {
 	h := newHarness(t)
-	h.env = append(h.env, "MS365AUTH_STORE=file", store.EnvPassphrase+"=orchid lantern basalt ninety", store.EnvPassphraseFile+"=")
+	h.useFileStore("orchid lantern basalt ninety")
 	if r := h.link(h.signIn, "--client-id", testClientID); r.code != 0 {
 		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
 	}

@@ -227,3 +227,46 @@ func TestNumbersAsStrings(t *testing.T) {
 		t.Errorf("refresh: exit %d, want a token for about an hour:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestDevicePollingAnswers: the device code polling errors of entra-facts
+// §3 end link --device with a message (exit 1, nothing stored), except
+// slow_down, after which polling goes on; access_denied is RFC 8628's word
+// for a declined sign-in.
+func TestDevicePollingAnswers(t *testing.T) {
+	h := newHarness(t)
+	const deviceApp = "d3a1c3c0-0000-4000-8000-0000000000a6"
+	h.srv.AddApp(entratest.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
+	h.srv.SetDeviceInterval(time.Second)
+	link := func(approve bool) result {
+		next := false
+		return h.session(func(line string, _ io.WriteCloser) {
+			if next && approve {
+				if err := h.srv.ApproveDevice(strings.TrimSpace(line)); err != nil {
+					t.Errorf("approving %q: %v", line, err)
+				}
+			}
+			next = strings.Contains(line, "enter the code")
+		}, "link", "--device", "--client-id", deviceApp)
+	}
+	for _, tt := range []struct {
+		refusal entratest.TokenError
+		wantIn  string
+	}{
+		{entratest.TokenError{Error: "bad_verification_code", Code: 70018, Message: "The provided value for the input parameter 'device_code' is not valid."}, "did not recognise the device code"},
+		{entratest.TokenError{Error: "access_denied", Message: "The end user denied the authorization request."}, "declined"},
+		{entratest.TokenError{Error: "expired_token", Code: 70020, Message: "This device code has expired."}, "expired"},
+	} {
+		h.srv.RefuseTokenRequests(1, tt.refusal)
+		r := link(false)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || !strings.Contains(r.stderr, "link --device again") {
+			t.Errorf("%s: exit %d, want 1 and %q:\n%s", tt.refusal.Error, r.code, tt.wantIn, r.stderr)
+		}
+		if st, _ := h.status(); st["linked"] != false {
+			t.Errorf("%s: a profile was stored: %v", tt.refusal.Error, st)
+		}
+	}
+	h.srv.SlowDown(1)
+	if r := link(true); r.code != 0 {
+		t.Errorf("after slow_down: exit %d:\n%s", r.code, r.stderr)
+	}
+}

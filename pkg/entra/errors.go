@@ -168,6 +168,10 @@ func FromQuery(q url.Values) *Error {
 		e.Suberror = q.Get("suberror")
 	}
 	e.Suberror = servertext.Safe(e.Suberror)
+	if e.Description == "" && e.Err == "access_denied" && e.Suberror == "cancel" {
+		// What Entra sends when the person cancels, with nothing to read.
+		e.Description = "the sign-in was cancelled on Microsoft's page"
+	}
 	if e.Code == 0 {
 		if u, err := url.Parse(q.Get("error_uri")); err == nil {
 			if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {

@@ -131,7 +131,7 @@ func TestFromQuery(t *testing.T) {
 		{"code=abc&state=s", nil},
 		{"error=&error_description=x", nil},
 		{consentDeclined, &Error{Err: "access_denied", Code: 65004, Description: "User declined to consent to access the app."}},
-		{"error=access_denied&error_subcode=cancel&state=s", &Error{Err: "access_denied", Suberror: "cancel"}},
+		{"error=access_denied&error_subcode=cancel&state=s", &Error{Err: "access_denied", Suberror: "cancel", Description: "the sign-in was cancelled on Microsoft's page"}},
 		{"error=interaction_required&error_description=AADSTS50079%3a+Due+to+a+configuration+change+made+by+your+administrator%2c+you+must+enroll+in+multi-factor+authentication.&suberror=basic_action",
 			&Error{Err: "interaction_required", Code: 50079, Description: "Due to a configuration change made by your administrator, you must enroll in multi-factor authentication.", Suberror: "basic_action"}},
 		{"error=invalid_request&error_uri=https%3a%2f%2flogin.windows.net%2ferror%3fcode%3d90002", &Error{Err: "invalid_request", Code: 90002}},

@@ -21,6 +21,7 @@ const (
 	StateMismatch                    // state missing or different
 	MissingCode                      // no code: most likely truncated
 	Repeated                         // code or state more than once
+	AdminConsent                     // the answer to an admin consent request: no code
 )
 
 var problemNames = map[Problem]string{
@@ -32,6 +33,7 @@ var problemNames = map[Problem]string{
 	StateMismatch: "StateMismatch",
 	MissingCode:   "MissingCode",
 	Repeated:      "Repeated",
+	AdminConsent:  "AdminConsent",
 }
 
 // String is the constant's name, for logs and test output.
@@ -90,6 +92,9 @@ func (e *ReturnedURLError) explain() (cause, fix string) {
 			return "sign-in failed", "run `ms365auth link` again"
 		}
 		fix := asFixLine(Hint(e.Err.Code, HintContext{RedirectURI: e.RedirectURI}))
+		if fix == "" && e.Err.Suberror == "cancel" {
+			fix = "run `ms365auth link` again and finish signing in"
+		}
 		if fix == "" && e.Err.Err == "access_denied" {
 			fix = "run `ms365auth link` again and accept the permissions the app asks for"
 		}
@@ -100,6 +105,9 @@ func (e *ReturnedURLError) explain() (cause, fix string) {
 	case Repeated:
 		return "this URL carries its code or state more than once, which a real redirect never does: it was altered, or pasted together from two",
 			"copy the address bar of the page you land on once, as it is"
+	case AdminConsent:
+		return "this is the answer to an admin consent request (admin_consent=…), not to a sign-in, so it holds no code",
+			"the consent is recorded: run `ms365auth link` again, sign in, and paste the URL of that sign-in"
 	case MissingCode:
 		return "no authorization code: the URL was probably cut short when copied (codes run to ~1,500 characters)",
 			"copy the whole address bar, or pass it with --returned-url or on standard input"
@@ -134,6 +142,8 @@ const trimCutset = " \t\r\n'\"<>`"
 //  4. no code, but client_id with response_type or code_challenge: the
 //     sign-in link itself, AuthorizeURL (the MFA redirect URI is an
 //     authorize URL too, so this is judged only when there is no code);
+//     no code but admin_consent (the adminconsent endpoint's answer, with a
+//     state of its own): AdminConsent;
 //  5. scheme, host or path differ from redirectURI: WrongRedirect. As Entra
 //     does, the port is ignored for loopback hosts, and an empty path equals
 //     "/". An empty redirectURI skips this check;
@@ -163,6 +173,9 @@ func ParseReturnedURL(raw, redirectURI, wantState string) (code string, err erro
 	code = strings.TrimSpace(params.Get("code"))
 	if code == "" && params.Has("client_id") && (params.Has("response_type") || params.Has("code_challenge")) {
 		return fail(AuthorizeURL)
+	}
+	if code == "" && params.Has("admin_consent") {
+		return fail(AdminConsent)
 	}
 	if redirectURI != "" && !sameRedirect(u, redirectURI) {
 		return fail(WrongRedirect)

@@ -30,6 +30,7 @@ const (
 	msaCode      = "M.C520_BAY.2.U.6c0e7a8e-2f4b-4b3e-9d1a-5f3c2e1b0a9d"
 	clientInfo   = "eyJ1aWQiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDAiLCJ1dGlkIjoiOTE4ODA0MGQtNmM2Ny00YzViLWIxMTItMzZhMzA0YjY2ZGFkIn0"
 	sessionState = "4b0c3d2e-1f0a-4e9d-8c7b-6a5f4e3d2c1b"
+	testTenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	// consentDeclined is a real-shaped error redirect query: description
 	// with CR LF trace lines, and error_uri.
 	consentDeclined = "error=access_denied&error_description=AADSTS65004%3a+User+declined+to+consent+to+access+the+app.%0d%0aTrace+ID%3a+0a1b2c3d-0000-4000-8000-123456789abc%0d%0aCorrelation+ID%3a+9f8e7d6c-0000-4000-8000-abcdefabcdef%0d%0aTimestamp%3a+2023-08-28+11%3a25%3a19Z&error_uri=https%3a%2f%2flogin.microsoftonline.com%2ferror%3fcode%3d65004"
@@ -134,6 +135,8 @@ func TestParseReturnedURLProblems(t *testing.T) {
 		{"state twice", returned(native, msaCode) + "&state=" + testState, native, testState, Repeated, nil},
 		{"state twice, one wrong", returned(native, msaCode) + "&state=other", native, testState, Repeated, nil},
 
+		{"admin consent granted", native + "?admin_consent=True&tenant=" + testTenantID + "&state=12345", native, testState, AdminConsent, nil},
+		{"admin consent granted (v2.0, state as sent)", native + "?admin_consent=True&tenant=" + testTenantID + "&scope=https%3a%2f%2fgraph.microsoft.com%2fMail.Read&state=" + testState, native, testState, AdminConsent, nil},
 		{"no code", native + "?state=" + testState + "&session_state=" + sessionState, native, testState, MissingCode, nil},
 		{"empty code", native + "?code=&state=" + testState, native, testState, MissingCode, nil},
 		{"blank code", native + "?code=+%20&state=" + testState, native, testState, MissingCode, nil},
@@ -201,6 +204,8 @@ func TestReturnedURLErrorMessages(t *testing.T) {
 		{"state", strings.Replace(returned(native, msaCode), testState, "x", 1), native, []string{"another attempt", "ms365auth link"}},
 		{"not a URL", msaCode, native, []string{"not a URL", native}},
 		{"sign-in link", native + "?client_id=x&response_type=code&state=" + testState, native, []string{"sign-in link itself", "copy the address bar"}},
+		{"cancelled", native + "?error=access_denied&error_subcode=cancel&state=" + testState, native, []string{"access_denied: the sign-in was cancelled", "again and finish signing in"}},
+		{"admin consent", native + "?admin_consent=True&tenant=" + testTenantID + "&state=1", native, []string{"admin consent request", "run `ms365auth link` again"}},
 	}
 	for _, tt := range tests {
 		_, err := ParseReturnedURL(tt.raw, tt.redirect, testState)

@@ -79,11 +79,13 @@ func (s *Server) writeOutcome(w http.ResponseWriter, r *http.Request, out author
 		params := out.params
 		if out.errRedir != nil {
 			m := newMeta(r, s.now())
-			params = [][2]string{
-				{"error", out.errRedir.err},
-				{"error_description", out.errRedir.description(m)},
-				{"error_uri", s.errorURI(out.errRedir.code)},
+			params = [][2]string{{"error", out.errRedir.err}}
+			if out.errRedir.suberror != "" {
+				params = append(params, [2]string{"error_subcode", out.errRedir.suberror})
 			}
+			params = append(params,
+				[2]string{"error_description", out.errRedir.description(m)},
+				[2]string{"error_uri", s.errorURI(out.errRedir.code)})
 		}
 		if out.hasState {
 			params = insertState(params, out.state, out.errRedir == nil)
@@ -268,7 +270,9 @@ func consentRequiredRedirect(app *App) *aadError {
 }
 
 func errDeclined() *aadError {
-	return &aadError{err: "access_denied", code: 65004, msg: "User declined to consent to access the app."}
+	// error_subcode=cancel is how the redirect marks a person's Cancel
+	// (MSAL reads it as the user cancelling).
+	return &aadError{err: "access_denied", code: 65004, suberror: "cancel", msg: "User declined to consent to access the app."}
 }
 
 // checkResponseType accepts exactly what a confidential or public client

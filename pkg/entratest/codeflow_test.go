@@ -288,6 +288,9 @@ func TestAuthorizeErrorRedirects(t *testing.T) {
 					t.Errorf("description lacks %q", part)
 				}
 			}
+			if wantSub := map[int]string{65004: "cancel"}[tt.aadsts]; got.Get("error_subcode") != wantSub {
+				t.Errorf("error_subcode %q, want %q", got.Get("error_subcode"), wantSub)
+			}
 			if got.Get("error_uri") != s.URL+"/error?code="+itoa(tt.aadsts) || got.Get("state") != "st4te" || got.Get("code") != "" {
 				t.Errorf("error_uri %q state %q code %q", got.Get("error_uri"), got.Get("state"), got.Get("code"))
 			}

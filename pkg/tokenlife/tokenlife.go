@@ -14,9 +14,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
-// Inactivity is how long an unused refresh token lives. It has not been
+// inactivity is how long an unused refresh token lives. It has not been
 // configurable since January 2021.
-const Inactivity = 90 * 24 * time.Hour
+const inactivity = 90 * 24 * time.Hour
 
 // Days left from which the refresh token's end is worth telling.
 const (
@@ -24,10 +24,10 @@ const (
 	UrgentDays = 7  // token and reauth warn on stderr
 )
 
-// Issued is when the record's refresh token was issued, which starts its
+// issued is when the record's refresh token was issued, which starts its
 // inactivity window: the last refresh, or the link for a record that was
 // never refreshed. Zero when unknown.
-func Issued(rec *store.Record) time.Time {
+func issued(rec *store.Record) time.Time {
 	if !rec.LastRefreshAt.IsZero() {
 		return rec.LastRefreshAt
 	}
@@ -35,27 +35,27 @@ func Issued(rec *store.Record) time.Time {
 }
 
 // DaysLeft is how many days, rounded up, the refresh token lives on unused
-// at now; never below 0. ok is false when the record has no refresh token
-// or no issue time.
+// at now; never below 0, and 0 only once it is past the cut-off (Dead). ok
+// is false when the record has no refresh token or no issue time.
 func DaysLeft(rec *store.Record, now time.Time) (days int, ok bool) {
-	issued := Issued(rec)
-	if rec.RefreshToken == "" || issued.IsZero() {
+	at := issued(rec)
+	if rec.RefreshToken == "" || at.IsZero() {
 		return 0, false
 	}
-	left := issued.Add(Inactivity).Sub(now)
+	left := at.Add(inactivity).Sub(now)
 	return max(0, int(math.Ceil(left.Hours()/24))), true
 }
 
 // Dead reports whether the refresh token is past the cut-off, so that
 // Entra refuses it (AADSTS700082).
 func Dead(rec *store.Record, now time.Time) bool {
-	issued := Issued(rec)
-	return rec.RefreshToken != "" && !issued.IsZero() && !now.Before(issued.Add(Inactivity))
+	days, ok := DaysLeft(rec, now)
+	return ok && days == 0
 }
 
-// Urgent reports whether fewer than UrgentDays are left, so that every
-// command using the profile should say so.
+// Urgent reports whether it is alive with fewer than UrgentDays left, so
+// that every command using the profile should say so.
 func Urgent(rec *store.Record, now time.Time) bool {
 	days, ok := DaysLeft(rec, now)
-	return ok && days < UrgentDays && !Dead(rec, now)
+	return ok && 0 < days && days < UrgentDays
 }
