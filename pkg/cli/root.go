@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ms365auth/ms365auth/pkg/manual"
@@ -13,7 +15,8 @@ func NewRootCmd(env *Env) *cobra.Command {
 		Use:   "ms365auth",
 		Short: "Link a Microsoft 365 account and hand out fresh access tokens",
 		Long: `ms365auth links a Microsoft 365 (Entra ID) account, keeps its OAuth tokens in the
-operating system's keyring, and hands fresh access tokens to people and scripts.
+operating system's keyring (or in files), and hands fresh access tokens to people
+and scripts.
 
 ` + manual.Text(),
 		SilenceUsage:  true,
@@ -22,6 +25,10 @@ operating system's keyring, and hands fresh access tokens to people and scripts.
 		// for: parsing it costs every other command start-up time.
 		Version: "from build info",
 	}
+	// A mistyped flag or argument: say where the right ones are.
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%w (%s --help lists the flags)", err, cmd.CommandPath())
+	})
 	cobra.AddTemplateFunc("buildVersion", version)
 	root.SetVersionTemplate("ms365auth {{buildVersion}}\n")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
