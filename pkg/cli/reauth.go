@@ -167,10 +167,10 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		// reauth would refresh silently and never add the scopes.
 		run := "ms365auth reauth" + profileFlag(p.Name)
 		if scopesChanged && len(o.Scopes) > 0 {
-			run += scopesFlag(o.Scopes)
+			run += listFlag("--scopes", o.Scopes)
 		}
 		if scopesChanged && len(o.RemoveScopes) > 0 {
-			run += " --remove-scopes '" + strings.Join(o.RemoveScopes, ",") + "'"
+			run += listFlag("--remove-scopes", o.RemoveScopes)
 		}
 		if o.Force {
 			run += " --force"
@@ -244,7 +244,7 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInReq
 	return sr
 }
 
-// scopesFlag writes scopes as a --scopes flag for a command to run.
-func scopesFlag(scopes []string) string {
-	return " --scopes '" + strings.Join(scopes, ",") + "'"
+// listFlag writes a list flag (--scopes) with values for a command to run.
+func listFlag(flag string, values []string) string {
+	return " " + flag + " '" + strings.Join(values, ",") + "'"
 }

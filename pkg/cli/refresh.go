@@ -180,7 +180,7 @@ func (r *refresher) failed(rec *store.Record, scopes []string, err error) error 
 				wanted = append(wanted, s)
 			}
 		}
-		sr.Run = "ms365auth reauth" + profileFlag(r.p.Name) + scopesFlag(wanted)
+		sr.Run = "ms365auth reauth" + profileFlag(r.p.Name) + listFlag("--scopes", wanted)
 		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
 		sr.Fix = entra.SignInFix(ee, hc)
 		return sr
