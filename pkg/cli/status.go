@@ -207,7 +207,7 @@ func describe(env *Env, p *profile.Profile, name string, stores map[string]store
 	}
 	switch {
 	case rec.NeedsReauth:
-		s.State, s.Reason = StateNeedsReauth, servertext.Safe(rec.ReauthReason)
+		s.State, s.Reason, s.Fix = StateNeedsReauth, servertext.Safe(rec.ReauthReason), servertext.Safe(rec.ReauthFix)
 	case tokenlife.Dead(rec, now):
 		// Checked before the access token: whatever it has left is hours,
 		// and no refresh will follow it.
@@ -392,6 +392,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 		}
 		row("account", accountLabel(s.Account, s.Name))
 		row("state", describeState(s, now, style))
+		row("fix", s.Fix) // beyond signing in again, when a refusal said so
 		row("tenant", s.TenantID)
 		row("client id", s.ClientID)
 		row("authority", s.Authority)

@@ -85,6 +85,12 @@ func TestRefusedRefreshes(t *testing.T) {
 			if marked := st["state"] == "needs_reauth"; marked != (tt.wantCode == 3) {
 				t.Errorf("status state %v after exit %d", st["state"], r.code)
 			}
+			if fix, _ := st["fix"].(string); tt.wantCode == 3 && !strings.Contains(fix, tt.wantFix) || tt.wantFix == "" && fix != "" {
+				t.Errorf("status fix %q, want it to hold %q", fix, tt.wantFix)
+			}
+			if text := h.run("", "status"); tt.wantCode == 3 && tt.wantFix != "" && !strings.Contains(lineWith(text.stdout, "fix:"), tt.wantFix) {
+				t.Errorf("status shows no fix line holding %q:\n%s", tt.wantFix, text.stdout)
+			}
 			if tt.wantCode != 3 {
 				return
 			}
@@ -268,5 +274,60 @@ func TestDevicePollingAnswers(t *testing.T) {
 	h.srv.SlowDown(1)
 	if r := link(true); r.code != 0 {
 		t.Errorf("after slow_down: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestReauthOnTerminalAnswersTheRefusal: at a terminal, reauth after a
+// refusal signs in with the refusal's claims challenge (kept with the
+// profile's mark) and says what else to do when signing in is not all.
+func TestReauthOnTerminalAnswersTheRefusal(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	h.srv.RequireMFA(true)
+	if r := h.run("", "token"); r.code != 3 {
+		t.Fatalf("token under the MFA policy: exit %d:\n%s", r.code, r.stderr)
+	}
+	transcript, err := h.signInOnTerminal(t, "reauth", "--no-browser")
+	if err != nil {
+		t.Fatalf("reauth: %v\n%s", err, transcript)
+	}
+	reqs := h.srv.AuthorizeRequests()
+	if got := reqs[len(reqs)-1].Get("claims"); !strings.Contains(got, "capolids") {
+		t.Errorf("the sign-in's claims = %q, want the refusal's challenge", got)
+	}
+	if r := h.run("", "token"); r.code != 0 {
+		t.Errorf("token after reauth: exit %d:\n%s", r.code, r.stderr)
+	}
+
+	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 700084,
+		Message: "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended."})
+	transcript, err = h.signInOnTerminal(t, "reauth", "--no-browser")
+	if err != nil || !strings.Contains(transcript, "'Single-page application'") {
+		t.Errorf("reauth after AADSTS700084: %v; want the fix said:\n%s", err, transcript)
+	}
+}
+
+// TestLinkRefusesRedirectURIsEntraRefuses: a redirect URI no app
+// registration can hold (entra-facts §5) stops link before any sign-in,
+// with the rule it breaks, instead of Microsoft's AADSTS50011 page.
+func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct{ uri, wantIn string }{
+		{"http://ha.example.com/api/ms365", "use https"},
+		{"http://[::1]:8400/cb", "localhost or 127.0.0.1"},
+		{"https://ha.example.com/api/ms365;v=2", "! $ ' ( ) , ;"},
+		{"https://ha.example.com/" + strings.Repeat("a", 250), "256"},
+	} {
+		before := h.srv.Stats()
+		r := h.run("", "link", "--no-browser", "--client-id", testClientID, "--redirect-uri", tt.uri)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 1 {
+			t.Errorf("%s: exit %d, want 1 and %q in one or two lines:\n%s", tt.uri, r.code, tt.wantIn, r.stderr)
+		}
+		if h.srv.Stats() != before || len(h.srv.AuthorizeRequests()) != 0 {
+			t.Errorf("%s: link reached the double", tt.uri)
+		}
+	}
+	if st, _ := h.status(); st["linked"] != false {
+		t.Errorf("a profile was stored: %v", st)
 	}
 }
