@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,17 +19,32 @@ func NewRootCmd(env *Env) *cobra.Command {
 operating system's keyring (or in files), and hands fresh access tokens to people
 and scripts.
 
-` + manual.Text(),
+`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// The real version is read from the build info only when asked
 		// for: parsing it costs every other command start-up time.
 		Version: "from build info",
 	}
+	// The reference tables (exit statuses, environment, files) are written
+	// out only for the help that shows them: wrapping them to the width
+	// costs a tenth of a millisecond, which every other command, token
+	// included, would pay at start-up.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c == root {
+			c.Long += manual.Text()
+		}
+		help(c, args)
+	})
 	// A mistyped flag or argument: say where the right ones are.
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (%s --help lists the flags)", err, cmd.CommandPath())
 	})
+	commandGroup(root)
+	// A command group runs only to refuse an unknown subcommand: its usage
+	// shows "ms365auth store [command]", not also "ms365auth store [flags]".
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
 	cobra.AddTemplateFunc("buildVersion", version)
 	root.SetVersionTemplate("ms365auth {{buildVersion}}\n")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -50,6 +66,12 @@ and scripts.
 		newStoreCmd(env),
 	)
 	registerCompletions(root)
+	root.InitDefaultCompletionCmd() // cobra's, added now to make it a group too
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			commandGroup(c)
+		}
+	}
 	return root
 }
 
@@ -58,4 +80,22 @@ and scripts.
 func profileName(cmd *cobra.Command) string {
 	name, _ := cmd.Flags().GetString("profile")
 	return name
+}
+
+// commandGroup makes a command that only holds subcommands refuse an
+// unknown one (exit 1); cobra would print the help and exit 0 for any but
+// the root, so a script's typo would pass for success.
+func commandGroup(cmd *cobra.Command) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // cobra's own default for the root
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += ": did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return fmt.Errorf("%s (%s --help lists the commands)", msg, cmd.CommandPath())
+	}
 }

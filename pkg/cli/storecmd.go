@@ -107,8 +107,8 @@ MS365AUTH_STORE_PASSPHRASE_FILE is set.
 The store is chosen when linking: --store, else MS365AUTH_STORE, else the
 store the profile already uses, else the keyring. It is never chosen for
 you: when the keyring cannot be used, ms365auth says so and stops.`,
-		Args: cobra.NoArgs,
 	}
+	commandGroup(cmd)
 	cmd.AddCommand(newStoreMoveCmd(env))
 	return cmd
 }
