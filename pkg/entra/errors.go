@@ -229,9 +229,10 @@ func (e *Error) NeedsInteraction() bool {
 	return slices.Contains(interactionErrs, e.Err) || slices.Contains(interactionCodes, e.Code)
 }
 
-// deadGrantCodes say a refresh token is revoked, expired or invalid, so it
-// serves no resource any more.
-var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084}
+// deadGrantCodes say a refresh token is revoked, expired, invalid or
+// malformed (9002313, on a refresh request whose other fields are ours), so
+// it serves no resource any more.
+var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084, 9002313}
 
 // GrantDead reports whether the refresh token itself is finished (revoked,
 // expired, invalid, or bad_token / token_expired, after which MSAL drops

@@ -244,6 +244,7 @@ func TestGrantDead(t *testing.T) {
 		{Error{Err: "invalid_grant", Code: 700082}, true},
 		{Error{Err: "invalid_grant", Code: 70000}, true},
 		{Error{Err: "invalid_grant", Code: 700084}, true},
+		{Error{Err: "invalid_grant", Code: 9002313}, true},
 		{Error{Err: "invalid_grant", Code: 50076, Suberror: "bad_token"}, true},
 		{Error{Err: "invalid_grant", Suberror: "token_expired"}, true},
 		{Error{Err: "invalid_request", Description: "Refresh token expired."}, true},
