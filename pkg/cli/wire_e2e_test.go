@@ -33,7 +33,7 @@ func TestRefusedRefreshes(t *testing.T) {
 			3, "https://aka.ms/mysecurityinfo"},
 		{"Conditional Access block", entratest.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
-			3, "Ask your admin"},
+			3, "For the admin: Trace ID "},
 		{"Conditional Access block as access_denied", entratest.TokenError{Error: "access_denied", Code: 53003,
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
 			3, "Ask your admin"},
