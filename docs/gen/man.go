@@ -31,10 +31,6 @@ func manPages() (map[string][]byte, error) {
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultVersionFlag()
 
-	// The reference tables get sections of their own (see below), not a
-	// copy in the description.
-	root.Long = strings.TrimSuffix(root.Long, manual.Text())
-
 	pages := map[string][]byte{}
 	var walk func(c *cobra.Command) error
 	walk = func(c *cobra.Command) error {

@@ -19,13 +19,24 @@ func NewRootCmd(env *Env) *cobra.Command {
 operating system's keyring (or in files), and hands fresh access tokens to people
 and scripts.
 
-` + manual.Text(),
+`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// The real version is read from the build info only when asked
 		// for: parsing it costs every other command start-up time.
 		Version: "from build info",
 	}
+	// The reference tables (exit statuses, environment, files) are written
+	// out only for the help that shows them: wrapping them to the width
+	// costs a tenth of a millisecond, which every other command, token
+	// included, would pay at start-up.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c == root {
+			c.Long += manual.Text()
+		}
+		help(c, args)
+	})
 	// A mistyped flag or argument: say where the right ones are.
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (%s --help lists the flags)", err, cmd.CommandPath())

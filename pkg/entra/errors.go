@@ -112,7 +112,8 @@ func (b tokenErrorBody) firstCode() int {
 //
 // It prefers the JSON body (error, error_description, error_codes, suberror,
 // claims) and falls back to the fields x/oauth2 parsed. The AADSTS number is
-// error_codes[0], else the first AADSTSnnnn in the description. HTTPStatus
+// error_codes[0], else the first AADSTSnnnn in the description, else the
+// code parameter of error_uri. HTTPStatus
 // comes from the response, and RetryAfter from a Retry-After header holding
 // whole seconds (the form Entra uses). A nil argument gives nil.
 func FromRetrieveError(re *oauth2.RetrieveError) *Error {
@@ -137,6 +138,12 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	}
 	if e.Code == 0 {
 		e.Code = CodeIn(desc)
+	}
+	if uri := body.str("error_uri"); e.Code == 0 {
+		if uri == "" {
+			uri = re.ErrorURI
+		}
+		e.Code = codeOfErrorURI(uri)
 	}
 	e.Description = firstLine(desc)
 	if r := re.Response; r != nil {
@@ -173,13 +180,20 @@ func FromQuery(q url.Values) *Error {
 		e.Description = "the sign-in was cancelled on Microsoft's page"
 	}
 	if e.Code == 0 {
-		if u, err := url.Parse(q.Get("error_uri")); err == nil {
-			if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {
-				e.Code = n
-			}
-		}
+		e.Code = codeOfErrorURI(q.Get("error_uri"))
 	}
 	return e
+}
+
+// codeOfErrorURI reads the AADSTS number from an error_uri such as
+// https://login.microsoftonline.com/error?code=50076, or 0.
+func codeOfErrorURI(raw string) int {
+	if u, err := url.Parse(raw); err == nil {
+		if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }
 
 // interactionErrs and interactionCodes are the errors only a person signing
