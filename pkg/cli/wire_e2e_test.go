@@ -96,9 +96,14 @@ func TestRefusedRefreshes(t *testing.T) {
 				return
 			}
 			// The fix is kept with the mark: the next call, which does not
-			// ask Entra, says it again.
+			// ask Entra, says it again, and so does the notification.
 			if again := h.run("", "token"); again.code != 3 || again.stderr != r.stderr {
 				t.Errorf("the next token: exit %d\n%s\nwant the same message as\n%s", again.code, again.stderr, r.stderr)
+			}
+			notified := filepath.Join(t.TempDir(), "notified")
+			h.run("", "reauth", "--non-interactive", "--notify-cmd", `printf '%s' "$MS365AUTH_MESSAGE" > `+notified)
+			if msg, err := os.ReadFile(notified); err != nil || !strings.Contains(string(msg), tt.wantFix) {
+				t.Errorf("the notification %q (%v) lacks the fix %q", msg, err, tt.wantFix)
 			}
 		})
 	}
