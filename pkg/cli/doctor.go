@@ -636,6 +636,8 @@ func defaultRedirect(method string) string {
 func redirectProblem(raw string) string {
 	u, err := url.Parse(raw)
 	switch {
+	case strings.HasPrefix(strings.ToLower(raw), "urn:ietf:wg:oauth:2.0:oob"):
+		return raw + " is the old out-of-band URI, which Entra refuses (AADSTS500119): use " + entra.NativeClientRedirectURI
 	case err != nil || !u.IsAbs() || u.Host == "":
 		return fmt.Sprintf("%q is not an absolute URL", raw)
 	case len(raw) > 256:

@@ -323,6 +323,7 @@ func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
 		{"http://[::1]:8400/cb", "localhost or 127.0.0.1"},
 		{"https://ha.example.com/api/ms365;v=2", "! $ ' ( ) , ;"},
 		{"https://ha.example.com/" + strings.Repeat("a", 250), "256"},
+		{"urn:ietf:wg:oauth:2.0:oob", "use " + entra.NativeClientRedirectURI},
 	} {
 		before := h.srv.Stats()
 		r := h.run("", "link", "--no-browser", "--client-id", testClientID, "--redirect-uri", tt.uri)
