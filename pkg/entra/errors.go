@@ -23,6 +23,9 @@ type Error struct {
 	Claims      string
 	HTTPStatus  int // 0 for redirects
 	RetryAfter  int // seconds, from a Retry-After header, 0 if none
+	// TraceID and CorrelationID (GUIDs) and Timestamp identify the answer
+	// in the tenant's sign-in logs, for an admin; "" when not sent.
+	TraceID, CorrelationID, Timestamp string
 }
 
 // Error is "AADSTS50011: <description>" or "<error>: <description>". When
@@ -112,7 +115,8 @@ func (b tokenErrorBody) firstCode() int {
 //
 // It prefers the JSON body (error, error_description, error_codes, suberror,
 // claims) and falls back to the fields x/oauth2 parsed. The AADSTS number is
-// error_codes[0], else the first AADSTSnnnn in the description. HTTPStatus
+// error_codes[0], else the first AADSTSnnnn in the description, else the
+// code parameter of error_uri. HTTPStatus
 // comes from the response, and RetryAfter from a Retry-After header holding
 // whole seconds (the form Entra uses). A nil argument gives nil.
 func FromRetrieveError(re *oauth2.RetrieveError) *Error {
@@ -138,7 +142,20 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	if e.Code == 0 {
 		e.Code = CodeIn(desc)
 	}
+	if uri := body.str("error_uri"); e.Code == 0 {
+		if uri == "" {
+			uri = re.ErrorURI
+		}
+		e.Code = codeOfErrorURI(uri)
+	}
 	e.Description = firstLine(desc)
+	if id := body.str("trace_id"); IsGUID(id) {
+		e.TraceID = id
+	}
+	if id := body.str("correlation_id"); IsGUID(id) {
+		e.CorrelationID = id
+	}
+	e.Timestamp = strings.TrimSpace(servertext.Clean(body.str("timestamp")))
 	if r := re.Response; r != nil {
 		e.HTTPStatus = r.StatusCode
 		if n, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After"))); err == nil && n > 0 {
@@ -173,13 +190,20 @@ func FromQuery(q url.Values) *Error {
 		e.Description = "the sign-in was cancelled on Microsoft's page"
 	}
 	if e.Code == 0 {
-		if u, err := url.Parse(q.Get("error_uri")); err == nil {
-			if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {
-				e.Code = n
-			}
-		}
+		e.Code = codeOfErrorURI(q.Get("error_uri"))
 	}
 	return e
+}
+
+// codeOfErrorURI reads the AADSTS number from an error_uri such as
+// https://login.microsoftonline.com/error?code=50076, or 0.
+func codeOfErrorURI(raw string) int {
+	if u, err := url.Parse(raw); err == nil {
+		if n, err := strconv.Atoi(u.Query().Get("code")); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }
 
 // interactionErrs and interactionCodes are the errors only a person signing
@@ -215,9 +239,10 @@ func (e *Error) NeedsInteraction() bool {
 	return slices.Contains(interactionErrs, e.Err) || slices.Contains(interactionCodes, e.Code)
 }
 
-// deadGrantCodes say a refresh token is revoked, expired or invalid, so it
-// serves no resource any more.
-var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084}
+// deadGrantCodes say a refresh token is revoked, expired, invalid or
+// malformed (9002313, on a refresh request whose other fields are ours), so
+// it serves no resource any more.
+var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084, 9002313}
 
 // GrantDead reports whether the refresh token itself is finished (revoked,
 // expired, invalid, or bad_token / token_expired, after which MSAL drops
