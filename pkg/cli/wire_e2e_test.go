@@ -11,6 +11,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // These tests hold ms365auth to the answers Entra's token endpoint gives
@@ -32,7 +33,7 @@ func TestRefusedRefreshes(t *testing.T) {
 			3, "https://aka.ms/mysecurityinfo"},
 		{"Conditional Access block", entratest.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
-			3, "Ask your admin"},
+			3, "For the admin: Trace ID "},
 		{"Conditional Access block as access_denied", entratest.TokenError{Error: "access_denied", Code: 53003,
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
 			3, "Ask your admin"},
@@ -329,5 +330,29 @@ func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
 	}
 	if st, _ := h.status(); st["linked"] != false {
 		t.Errorf("a profile was stored: %v", st)
+	}
+}
+
+// TestMalformedRefreshTokenNeedsAPerson: a stored refresh token Entra
+// cannot parse answers invalid_grant AADSTS9002313 (as in the field reports
+// entra-facts §6 cites): a person must sign in (exit 3), the record stays.
+func TestMalformedRefreshTokenNeedsAPerson(t *testing.T) {
+	h := linked(t, time.Hour)
+	dueForRenewal(t, nil)
+	st := store.NewKeyring()
+	rec, err := st.Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.RefreshToken = "damaged-in-transit"
+	if err := st.Save("default", rec); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "token")
+	if r.code != 3 || !strings.Contains(r.stderr, "AADSTS9002313") || !strings.Contains(r.stderr, "run: ms365auth reauth") {
+		t.Errorf("token: exit %d, want 3 with AADSTS9002313 and reauth:\n%s", r.code, r.stderr)
+	}
+	if got := loadRecord(t, "default"); got.AccessToken != rec.AccessToken || got.RefreshToken != rec.RefreshToken {
+		t.Error("the refusal changed the stored tokens")
 	}
 }

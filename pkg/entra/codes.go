@@ -173,17 +173,33 @@ var signInNotEnough = []int{50079, 53003, 65001, 90094, 700084}
 // suberrors follow MSAL's reading of them.
 func SignInFix(e *Error, c HintContext) string {
 	if slices.Contains(signInNotEnough, e.Code) {
-		return Hint(e.Code, c)
+		return Hint(e.Code, c) + forAdmin(e)
 	}
 	switch e.Suberror {
 	case subAdditionalAction:
 		return fill("Microsoft first needs something done outside the sign-in (such as security info at https://aka.ms/mysecurityinfo, or a compliant device): do it, then run `ms365auth reauth`.", c)
 	case subMessageOnly:
-		return "A policy blocks this sign-in and signing in again will not lift it: the sign-in page says why; ask your admin, giving them its Trace ID."
+		return "A policy blocks this sign-in and signing in again will not lift it: the sign-in page says why; ask your admin, giving them its Trace ID." + forAdmin(e)
 	case subPasswordExpired:
 		return fill("The password has expired: run `ms365auth reauth` and change it when the sign-in page asks.", c)
 	}
 	return ""
+}
+
+// forAdmin names the answer for an admin looking it up in the sign-in
+// logs, when the error needs an admin (a policy) and carries the IDs.
+func forAdmin(e *Error) string {
+	if e.TraceID == "" || (e.Code != 53003 && e.Suberror != subMessageOnly) {
+		return ""
+	}
+	s := " For the admin: Trace ID " + e.TraceID
+	if e.CorrelationID != "" {
+		s += ", Correlation ID " + e.CorrelationID
+	}
+	if e.Timestamp != "" {
+		s += ", " + e.Timestamp
+	}
+	return s + "."
 }
 
 // fill puts the context's values and commands into a fix.

@@ -81,6 +81,9 @@ func TestSignInFix(t *testing.T) {
 		{Error{Err: "invalid_grant", Code: 50055, Suberror: "user_password_expired"}, "`ms365auth reauth --profile work` and change it"},
 		{Error{Err: "invalid_grant", Code: 50097, Suberror: "additional_action"}, "outside the sign-in"},
 		{Error{Err: "invalid_grant", Suberror: "message_only"}, "ask your admin"},
+		{Error{Err: "invalid_grant", Code: 53003, Suberror: "message_only", TraceID: "0a1b2c3d-0000-4000-8000-123456789abc",
+			CorrelationID: "9f8e7d6c-0000-4000-8000-abcdefabcdef", Timestamp: "2023-01-04 19:44:18Z"},
+			"For the admin: Trace ID 0a1b2c3d-0000-4000-8000-123456789abc, Correlation ID 9f8e7d6c-0000-4000-8000-abcdefabcdef, 2023-01-04 19:44:18Z."},
 	} {
 		got := SignInFix(&tt.e, ctx)
 		if (tt.wantIn == "") != (got == "") || !strings.Contains(got, tt.wantIn) {

@@ -23,6 +23,9 @@ type Error struct {
 	Claims      string
 	HTTPStatus  int // 0 for redirects
 	RetryAfter  int // seconds, from a Retry-After header, 0 if none
+	// TraceID and CorrelationID (GUIDs) and Timestamp identify the answer
+	// in the tenant's sign-in logs, for an admin; "" when not sent.
+	TraceID, CorrelationID, Timestamp string
 }
 
 // Error is "AADSTS50011: <description>" or "<error>: <description>". When
@@ -146,6 +149,13 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 		e.Code = codeOfErrorURI(uri)
 	}
 	e.Description = firstLine(desc)
+	if id := body.str("trace_id"); IsGUID(id) {
+		e.TraceID = id
+	}
+	if id := body.str("correlation_id"); IsGUID(id) {
+		e.CorrelationID = id
+	}
+	e.Timestamp = strings.TrimSpace(servertext.Clean(body.str("timestamp")))
 	if r := re.Response; r != nil {
 		e.HTTPStatus = r.StatusCode
 		if n, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After"))); err == nil && n > 0 {
@@ -229,9 +239,10 @@ func (e *Error) NeedsInteraction() bool {
 	return slices.Contains(interactionErrs, e.Err) || slices.Contains(interactionCodes, e.Code)
 }
 
-// deadGrantCodes say a refresh token is revoked, expired or invalid, so it
-// serves no resource any more.
-var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084}
+// deadGrantCodes say a refresh token is revoked, expired, invalid or
+// malformed (9002313, on a refresh request whose other fields are ours), so
+// it serves no resource any more.
+var deadGrantCodes = []int{50173, 700082, 70008, 70000, 700084, 9002313}
 
 // GrantDead reports whether the refresh token itself is finished (revoked,
 // expired, invalid, or bad_token / token_expired, after which MSAL drops

@@ -56,7 +56,8 @@ func TestFromRetrieveError(t *testing.T) {
 	}{
 		{"MFA required", 400, jsonType,
 			`{"error":"invalid_grant","error_description":"AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.\r\nTrace ID: 0a1b2c3d-0000-4000-8000-123456789abc\r\nCorrelation ID: 9f8e7d6c-0000-4000-8000-abcdefabcdef\r\nTimestamp: 2023-01-04 19:44:18Z","error_codes":[50076],"timestamp":"2023-01-04 19:44:18Z","trace_id":"0a1b2c3d-0000-4000-8000-123456789abc","correlation_id":"9f8e7d6c-0000-4000-8000-abcdefabcdef","error_uri":"https://login.microsoftonline.com/error?code=50076","suberror":"basic_action","claims":` + jsonString(mfaClaims) + `}`,
-			&Error{Err: "invalid_grant", Code: 50076, Description: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.", Suberror: "basic_action", Claims: mfaClaims, HTTPStatus: 400},
+			&Error{Err: "invalid_grant", Code: 50076, Description: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.", Suberror: "basic_action", Claims: mfaClaims, HTTPStatus: 400,
+				TraceID: "0a1b2c3d-0000-4000-8000-123456789abc", CorrelationID: "9f8e7d6c-0000-4000-8000-abcdefabcdef", Timestamp: "2023-01-04 19:44:18Z"},
 			"AADSTS50076: Due to a configuration change", true, false},
 		{"secret required, HTTP 401", 401, jsonType,
 			`{"error":"invalid_client","error_description":"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.\r\nTrace ID: x\r\nCorrelation ID: y\r\nTimestamp: 2024-01-01 00:00:00Z","error_codes":[7000218]}`,
@@ -244,6 +245,7 @@ func TestGrantDead(t *testing.T) {
 		{Error{Err: "invalid_grant", Code: 700082}, true},
 		{Error{Err: "invalid_grant", Code: 70000}, true},
 		{Error{Err: "invalid_grant", Code: 700084}, true},
+		{Error{Err: "invalid_grant", Code: 9002313}, true},
 		{Error{Err: "invalid_grant", Code: 50076, Suberror: "bad_token"}, true},
 		{Error{Err: "invalid_grant", Suberror: "token_expired"}, true},
 		{Error{Err: "invalid_request", Description: "Refresh token expired."}, true},
