@@ -291,7 +291,11 @@ func storeText(s profileStatus) string {
 	case *s.Encrypted:
 		return s.Store + ", encrypted with a passphrase"
 	case s.passphraseSet:
-		return s.Store + ", not encrypted yet (its next write encrypts it: ms365auth reauth" + profileFlag(s.Profile) + ")"
+		write := "ms365auth reauth" + profileFlag(s.Profile)
+		if s.Sandbox {
+			write = "ms365auth link --sandbox" // the ended sandbox cannot refresh
+		}
+		return s.Store + ", not encrypted yet (its next write encrypts it: " + write + ")"
 	}
 	return s.Store + ", not encrypted (to encrypt it, set " + store.EnvPassphraseFile + " or " + store.EnvPassphrase + ")"
 }

@@ -160,3 +160,21 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreTextNamesAWriteThatWorks: a plain record with a passphrase set is
+// encrypted by its next write; the command named must be one that writes,
+// which for the sandbox, whose stand-in has ended, is a new link.
+func TestStoreTextNamesAWriteThatWorks(t *testing.T) {
+	plain := false
+	for _, c := range []struct {
+		s    profileStatus
+		want string
+	}{
+		{profileStatus{Profile: "work", Store: "file", Encrypted: &plain, passphraseSet: true}, "ms365auth reauth --profile work)"},
+		{profileStatus{Profile: "sandbox", Sandbox: true, Store: "file", Encrypted: &plain, passphraseSet: true}, "ms365auth link --sandbox)"},
+	} {
+		if got := storeText(c.s); !strings.HasSuffix(got, c.want) {
+			t.Errorf("storeText(%s) = %q, want it to end with %q", c.s.Profile, got, c.want)
+		}
+	}
+}
