@@ -51,6 +51,45 @@ type docText struct {
 	text string
 }
 
+// blockUnder returns the n-th (from 0) code block in the section of file
+// (from the repository's root) under heading ("## msmtp"), as written;
+// false when the section has fewer blocks.
+func blockUnder(t *testing.T, file, heading string, n int) (string, bool) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	at := slices.Index(lines, heading)
+	if at < 0 {
+		t.Fatalf("%s has no heading %q", file, heading)
+	}
+	// The section ends at the next heading of its level or above (outside
+	// code blocks, where "# " starts a comment).
+	level := strings.Index(heading, " ")
+	next, fenced := len(lines), false
+	for i := at + 1; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "```") {
+			fenced = !fenced
+		}
+		if n := strings.Index(lines[i], "# "); !fenced && strings.HasPrefix(lines[i], "#") && n >= 0 && n < level {
+			next = i
+			break
+		}
+	}
+	var blocks []string
+	for _, d := range markdownCode(string(data), false) {
+		if d.line > at+1 && d.line <= next {
+			blocks = append(blocks, d.text)
+		}
+	}
+	if n >= len(blocks) {
+		return "", false
+	}
+	return blocks[n], true
+}
+
 // markdownCode returns the fenced code blocks of a Markdown file and, when
 // inline is set, its code spans outside them (spans may cross line breaks).
 func markdownCode(md string, inline bool) []docText {

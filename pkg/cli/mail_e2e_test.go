@@ -100,38 +100,7 @@ func recipe(t *testing.T, heading string, n int) string {
 // recipeIfAny is recipe, reporting a missing block instead of failing.
 func recipeIfAny(t *testing.T, heading string, n int) (string, bool) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "recipes.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	at := slices.Index(lines, heading)
-	if at < 0 {
-		t.Fatalf("docs/recipes.md has no heading %q", heading)
-	}
-	// The section ends at the next heading of its level or above (outside
-	// code blocks, where "# " starts a comment).
-	level := strings.Index(heading, " ")
-	next, fenced := len(lines), false
-	for i := at + 1; i < len(lines); i++ {
-		if strings.HasPrefix(lines[i], "```") {
-			fenced = !fenced
-		}
-		if n := strings.Index(lines[i], "# "); !fenced && strings.HasPrefix(lines[i], "#") && n >= 0 && n < level {
-			next = i
-			break
-		}
-	}
-	var blocks []string
-	for _, d := range markdownCode(string(data), false) {
-		if d.line > at+1 && d.line <= next {
-			blocks = append(blocks, d.text)
-		}
-	}
-	if n >= len(blocks) {
-		return "", false
-	}
-	return blocks[n], true
+	return blockUnder(t, "docs/recipes.md", heading, n)
 }
 
 // configKey is what a configuration line sets: its first word, or for

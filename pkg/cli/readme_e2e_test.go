@@ -22,23 +22,11 @@ import (
 // readmeBlock is the first code block under a heading of README.md.
 func readmeBlock(t *testing.T, heading string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
+	block, ok := blockUnder(t, "README.md", heading, 0)
+	if !ok {
+		t.Fatalf("README.md has no code block under %q", heading)
 	}
-	text := string(data)
-	at := strings.Index(text, "\n"+heading+"\n")
-	if at < 0 {
-		t.Fatalf("README.md has no heading %q", heading)
-	}
-	line := strings.Count(text[:at+1], "\n") + 1
-	for _, d := range markdownCode(text, false) {
-		if d.line > line {
-			return d.text
-		}
-	}
-	t.Fatalf("README.md has no code block under %q", heading)
-	return ""
+	return block
 }
 
 // TestReadmeInstallCommand runs the README's install command in a checkout
