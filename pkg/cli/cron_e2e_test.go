@@ -2,9 +2,10 @@
 
 package cli_test
 
-// The crontabs of docs/recipes.md, run as cron runs them: the variables
-// the crontab sets over cron's own (HOME, LOGNAME, SHELL, PATH=/usr/bin:/bin)
+// The crontabs of docs/recipes.md, run as cron runs them: the variables the
+// crontab sets over cron's own (HOME, LOGNAME, SHELL, PATH=/usr/bin:/bin)
 // and nothing else, /bin/sh -c, no terminal, standard input from /dev/null.
+// And its systemd user service, run as systemd would.
 
 import (
 	"bytes"
@@ -206,15 +207,20 @@ func shell(home, script string) *exec.Cmd {
 	return cmd
 }
 
-// runCron runs a job as cron does: its environment alone, /bin/sh -c,
-// in a session of its own without a terminal, standard input /dev/null.
+// runCron runs a job as cron does: its environment alone, /bin/sh -c.
 // wrap, if any, is the command the job runs under.
 func runCron(t *testing.T, env, wrap []string, job string) result {
 	t.Helper()
+	return runDetached(t, env, append(append([]string{}, wrap...), "/bin/sh", "-c", job))
+}
+
+// runDetached runs argv with env alone, as a service manager does: in a
+// session of its own without a terminal, standard input /dev/null.
+func runDetached(t *testing.T, env, argv []string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := append(append([]string{}, wrap...), "/bin/sh", "-c", job)
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var out, errb bytes.Buffer
@@ -224,7 +230,7 @@ func runCron(t *testing.T, env, wrap []string, job string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running %q: %v", job, err)
+		t.Fatalf("running %q: %v", argv, err)
 	}
 	return result{code, out.String(), errb.String()}
 }
@@ -251,4 +257,71 @@ func userBusAt(t *testing.T, runDir string) []string {
 		t.Skipf("cannot give the job a user bus at /run/user/UID/bus in a mount namespace (%v): %s", err, out)
 	}
 	return wrap
+}
+
+// TestSystemdRecipeRunsAsItsServiceWould runs the ExecStart= line of the
+// recipes' systemd user service as systemd would: %h is the home
+// directory, the line is split into words by its quotes, $$ is a $, and the
+// service gets the user manager's environment (HOME, its PATH, the session
+// bus). A working refresh says nothing; after a revocation it exits 3 and
+// notify-send gets the message and the sign-in link.
+func TestSystemdRecipeRunsAsItsServiceWould(t *testing.T) {
+	keyringtest.Require(t)
+	service := recipe(t, "### A systemd user timer", 0)
+	execStart := ""
+	for _, line := range strings.Split(service, "\n") {
+		if v, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			execStart = v
+		}
+	}
+	home := t.TempDir()
+	words, _, err := shellWords(strings.ReplaceAll(execStart, "%h", home))
+	if err != nil || len(words) == 0 {
+		t.Fatalf("ExecStart=%s: %v", execStart, err)
+	}
+	for i := range words {
+		words[i] = strings.ReplaceAll(words[i], "$$", "$")
+	}
+	// %h/go/bin/ms365auth is where go install put it; notify-send is a
+	// stand-in that keeps its arguments.
+	if err := os.MkdirAll(filepath.Dir(words[0]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(binary, words[0]); err != nil {
+		t.Fatalf("ExecStart=%s: %v", execStart, err)
+	}
+	stubs := t.TempDir()
+	shown := filepath.Join(home, "notified")
+	notifySend := "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + shown + "'\n"
+	if err := os.WriteFile(filepath.Join(stubs, "notify-send"), []byte(notifySend), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	h := newHarness(t)
+	h.env = append(h.env, "HOME="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"))
+	link := recipeCommand(t, "link")
+	if r := runDocCommand(t, h, link); r.code != 0 {
+		t.Fatalf("%s\n  exit %d:\n%s", link, r.code, r.stderr)
+	}
+	env := []string{"HOME=" + home, "PATH=" + stubs + ":/usr/local/bin:/usr/bin:/bin",
+		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"), "XDG_RUNTIME_DIR=" + t.TempDir()}
+
+	if r := runDetached(t, env, words); r.code != 0 || r.all() != "" {
+		t.Fatalf("ExecStart=%s\n  exit %d; the journal would show: %q", execStart, r.code, r.all())
+	}
+	h.srv.RevokeRefreshTokens()
+	if r := runDetached(t, env, words); r.code != 3 || strings.Count(strings.TrimSpace(r.all()), "\n") != 0 {
+		t.Fatalf("after a revocation: exit %d (want 3), output:\n%s", r.code, r.all())
+	}
+	data, err := os.ReadFile(shown)
+	if err != nil {
+		t.Fatalf("notify-send was not run: %v", err)
+	}
+	summary, body, _ := strings.Cut(strings.TrimSuffix(string(data), "\n"), "\n")
+	message, signInURL, ok := strings.Cut(body, " Link: ")
+	if summary == "" || !ok || !strings.HasSuffix(message, "ms365auth link --profile work --returned-url -") || !isSignInLink(signInURL) {
+		t.Errorf("notify-send showed:\n%s", data)
+	}
 }
