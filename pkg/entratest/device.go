@@ -17,6 +17,7 @@ const (
 	deviceApproved
 	deviceDeclined
 	deviceRedeemed
+	deviceBlocked // signed in, then blocked by Conditional Access
 )
 
 // deviceAuth is one device code sign-in in progress.
@@ -155,6 +156,8 @@ func (s *Server) pollDeviceLocked(r *http.Request, form url.Values, t tenantRef,
 	case deviceDeclined:
 		return nil, &aadError{status: 400, err: "authorization_declined", code: 65004,
 			msg: "User declined to consent to access the app."}
+	case deviceBlocked:
+		return nil, errBlockedByPolicy()
 	case deviceRedeemed:
 		return nil, &aadError{status: 400, err: "invalid_grant", code: 70000,
 			msg: "The provided value for the input parameter 'device_code' is not valid. It has already been redeemed."}
@@ -164,15 +167,16 @@ func (s *Server) pollDeviceLocked(r *http.Request, form url.Values, t tenantRef,
 	return s.issueLocked(issue{
 		app: app, user: d.user, kind: kind, grantScopes: d.scopes, requested: d.scopes, idScopes: d.scopes,
 		wantRT: hasScope(d.scopes, "offline_access"), clientInfo: form.Get("client_info") == "1",
-		mfa: d.mfa, firstIssued: s.clock(),
+		mfa: d.mfa, firstIssued: s.clock(), deviceFlow: true,
 	}), nil
 }
 
 // ApproveDevice is the person entering userCode at /devicelogin, signing in
 // as the SignInAs user and consenting. Codes compare case-insensitively,
 // ignoring spaces and dashes. It returns a *PageError for an unknown code
-// (70018), an expired one (70019), one already used (90120), or a user who
-// does not fit the tenant (50020).
+// (70018), an expired one (70019), one already used (90120), a user who
+// does not fit the tenant (50020), or a sign-in BlockDeviceCodeFlow
+// blocks (53003).
 func (s *Server) ApproveDevice(userCode string) error { return s.finishDevice(userCode, true) }
 
 // DeclineDevice is the person refusing at /devicelogin: polling then
@@ -199,6 +203,11 @@ func (s *Server) finishDevice(userCode string, approve bool) error {
 	user := s.users[s.signedIn]
 	if e := userFits(user, d.tenant, d.app); e != nil {
 		return &PageError{Code: e.code, Message: e.msg}
+	}
+	if s.blockDeviceFlow {
+		// The person signs in; Conditional Access then refuses the flow.
+		d.status = deviceBlocked
+		return &PageError{Code: blockedByPolicy, Message: deviceBlockedPage}
 	}
 	s.addConsentLocked(user, d.app, d.scopes)
 	u := *user

@@ -14,8 +14,8 @@
 // Mobile & desktop redirect URIs and secrets, users (work accounts and
 // personal Microsoft accounts), per-user consent, single-use codes bound to
 // PKCE, refresh token rotation, revocation and expiry, MFA challenges, device
-// code sign-in, the password grant, and injected failures (errors, 429s,
-// delays). By default a sign-in needs no typing: the browser step signs in
+// code sign-in, the password grant, Conditional Access sign-in frequency and
+// device code flow blocks, and injected failures (errors, 429s, delays). By default a sign-in needs no typing: the browser step signs in
 // the user chosen with SignInAs and consents automatically, unless a knob
 // says otherwise. SetInteractive turns on Entra's pages instead (sign-in
 // form, MFA code, consent with Accept and Cancel), for tests that drive a

@@ -148,6 +148,8 @@ var errorPageTexts = map[int]string{
 	50076:   "Multi-factor authentication is required to access the resource. Sign in interactively.",
 	50173:   "The grant was revoked (for example after a password change). Sign in again.",
 	50194:   "The application is single-tenant; use a tenant-specific endpoint.",
+	53003:   "Access has been blocked by Conditional Access policies.",
+	70043:   "The session reached the sign-in frequency set by Conditional Access. Sign in again.",
 	54005:   "The authorization code was already redeemed.",
 	65001:   "The user has not consented to the scopes. Sign in interactively.",
 	65004:   "The user declined to consent to the app.",

@@ -53,6 +53,9 @@ type Server struct {
 	numbersAsText  bool
 	tokenDelay     time.Duration
 	slowDown       int
+	// Conditional Access policies on sessions and flows (policy.go).
+	signInFrequency time.Duration
+	blockDeviceFlow bool
 
 	// Refresh tokens carry a sequence number; revoking or expiring "all
 	// existing" tokens remembers the highest number issued so far.

@@ -51,7 +51,11 @@ type refreshGrant struct {
 	mfa         bool
 	seq         uint64
 	issued      time.Time
-	firstIssued time.Time // start of the fixed SPA lifetime
+	firstIssued time.Time // the sign-in: start of the fixed SPA lifetime and of a sign-in frequency
+	// deviceFlow marks a grant from a device code sign-in, and its
+	// rotations: Entra tracks the flow a session began with ("protocol
+	// tracking"), so a policy blocking device code flow refuses them too.
+	deviceFlow bool
 }
 
 // credentials are what a client presented to authenticate itself.
@@ -401,6 +405,9 @@ func (s *Server) refreshLocked(r *http.Request, form url.Values, t tenantRef, ap
 		return nil, &aadError{status: 400, err: "invalid_grant", code: 700084,
 			msg: fmt.Sprintf("The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on '%s'.", g.firstIssued.UTC().Format(time.RFC3339Nano))}
 	}
+	if e := s.sessionPolicyLocked(g, now); e != nil {
+		return nil, e
+	}
 	requested := g.scopes
 	if raw := form.Get("scope"); strings.TrimSpace(raw) != "" {
 		sc, e := parseScopes(raw)
@@ -422,6 +429,7 @@ func (s *Server) refreshLocked(r *http.Request, form url.Values, t tenantRef, ap
 	in := issue{
 		app: app, user: user, kind: g.kind, grantScopes: g.scopes, requested: requested, idScopes: requested,
 		wantRT: true, clientInfo: form.Get("client_info") == "1", mfa: g.mfa, firstIssued: g.firstIssued,
+		deviceFlow: g.deviceFlow,
 	}
 	if s.other.bareRefresh {
 		in.wantRT, in.noIDToken = false, true
@@ -492,6 +500,7 @@ type issue struct {
 	mfa         bool
 	firstIssued time.Time
 	noIDToken   bool // even with openid (AnswerRefreshesBare)
+	deviceFlow  bool // the session began with a device code sign-in
 }
 
 // issueLocked mints the tokens. The access token is for one resource, the
@@ -545,7 +554,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 		rt := newRefreshToken(msa)
 		s.refresh[rt] = &refreshGrant{
 			app: in.app, username: strings.ToLower(in.user.Username), kind: in.kind, scopes: in.grantScopes,
-			mfa: in.mfa, seq: s.rtSeq, issued: now, firstIssued: in.firstIssued,
+			mfa: in.mfa, seq: s.rtSeq, issued: now, firstIssued: in.firstIssued, deviceFlow: in.deviceFlow,
 		}
 		resp.RefreshToken = rt
 	}
