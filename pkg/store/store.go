@@ -53,8 +53,20 @@ type Record struct {
 	TenantID string `json:"tenant_id,omitempty"`
 	ObjectID string `json:"oid,omitempty"`
 
+	// LinkedAt is when the person last signed in (link or reauth: each
+	// writes a new record); a Conditional Access sign-in frequency runs
+	// from it.
 	LinkedAt      time.Time `json:"linked_at"`
 	LastRefreshAt time.Time `json:"last_refresh_at,omitzero"`
+	// SignInFrequencySeconds is the session lifetime a Conditional Access
+	// sign-in frequency sets, learned from Entra's refusal of a refresh
+	// (AADSTS70043); 0 when none is known. The policy outlives the session
+	// it ended, so a new sign-in carries it over.
+	SignInFrequencySeconds int64 `json:"sign_in_frequency_s,omitempty"`
+	// RefreshExpiry is when the refresh token expires, where the server
+	// said so (refresh_expires_in, which Entra does not send); zero when
+	// unknown.
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	NeedsReauth   bool      `json:"needs_reauth,omitempty"`
 	ReauthReason  string    `json:"reauth_reason,omitempty"`
 	// ReauthFix is what the person must do beyond signing in, and
