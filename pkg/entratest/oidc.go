@@ -1,6 +1,9 @@
 package entratest
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // otherServer holds the knobs that make the double answer like an OpenID
 // Connect server other than Entra, within what the specifications allow
@@ -11,6 +14,7 @@ type otherServer struct {
 	deadRTErr     string
 	deadRTMessage string
 	bareRefresh   bool
+	refreshLife   int // seconds announced in refresh_expires_in; 0 for none
 }
 
 // AnswerRefreshesBare makes refresh_token grants answer with an access
@@ -21,6 +25,17 @@ func (s *Server) AnswerRefreshesBare(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.other.bareRefresh = on
+}
+
+// AnnounceRefreshLifetime makes token responses that carry a refresh token
+// say how long it lives, in refresh_expires_in (whole seconds), as Keycloak
+// and other OpenID Connect servers do; 0 turns it off. Entra never sends
+// it. The double only announces it: its own refresh token rules still
+// apply.
+func (s *Server) AnnounceRefreshLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.refreshLife = int(d / time.Second)
 }
 
 // EditIDTokens passes the claims of every new ID token through edit

@@ -74,8 +74,10 @@ type tokenResponse struct {
 	ExtExpiresIn any    `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
-	ClientInfo   string `json:"client_info,omitempty"`
+	// RefreshExpiresIn is never sent by Entra (AnnounceRefreshLifetime).
+	RefreshExpiresIn int    `json:"refresh_expires_in,omitempty"`
+	IDToken          string `json:"id_token,omitempty"`
+	ClientInfo       string `json:"client_info,omitempty"`
 }
 
 // requirePOST answers anything but POST as Entra's token and device code
@@ -557,6 +559,7 @@ func (s *Server) issueLocked(in issue) *tokenResponse {
 			mfa: in.mfa, seq: s.rtSeq, issued: now, firstIssued: in.firstIssued, deviceFlow: in.deviceFlow,
 		}
 		resp.RefreshToken = rt
+		resp.RefreshExpiresIn = s.other.refreshLife
 	}
 	if hasScope(in.idScopes, "openid") && !in.noIDToken {
 		resp.IDToken = newIDToken(in.user, in.app.ClientID, in.idScopes, in.nonce, now, s.other)

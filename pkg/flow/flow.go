@@ -44,6 +44,10 @@ type Result struct {
 	ScopesAsRequested bool
 	Claims            entra.Claims // from the id_token, when one came back
 	IDToken           bool
+	// RefreshExpiresIn is how long the refresh token lives, where the
+	// server said so (refresh_expires_in, sent by some OpenID Connect
+	// servers, never by Entra); 0 when it did not.
+	RefreshExpiresIn time.Duration
 }
 
 func (c Client) config(redirectURI string, scopes []string) *oauth2.Config {
@@ -293,6 +297,9 @@ func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*
 		r.Scopes = strings.Fields(s)
 	} else {
 		r.Scopes, r.ScopesAsRequested = slices.Clone(requested), true
+	}
+	if tok.RefreshToken != "" {
+		r.RefreshExpiresIn = lifetime(tok.Extra("refresh_expires_in"))
 	}
 	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
 		claims, err := entra.ParseIDToken(idt)

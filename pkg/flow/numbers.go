@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // numbersAsNumbers rewrites the given fields of a successful JSON answer
@@ -59,3 +61,35 @@ func (t numbersAsNumbers) rewrite(body []byte) ([]byte, bool) {
 	fixed, err := json.Marshal(m)
 	return fixed, err == nil
 }
+
+// lifetime reads a lifetime in whole seconds from a JSON field, a number or
+// a string holding one; 0 for anything else, or for a value that is not a
+// positive count of seconds below ten years.
+func lifetime(v any) time.Duration {
+	var secs float64
+	switch n := v.(type) {
+	case float64:
+		secs = n
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			return 0
+		}
+		secs = f
+	case string:
+		i, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+		if err != nil {
+			return 0
+		}
+		secs = float64(i)
+	default:
+		return 0
+	}
+	if secs != math.Trunc(secs) || secs <= 0 || secs > maxLifetime.Seconds() {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// maxLifetime bounds a believable refresh token lifetime.
+const maxLifetime = 10 * 365 * 24 * time.Hour
