@@ -96,3 +96,15 @@ func FuzzMaxAllowedLifetime(f *testing.F) {
 		}
 	})
 }
+
+// TestDeviceBlockHintPointsToTheLink: for device code sign-in, a 53003
+// most often means the flow itself is blocked, so the fix is the link.
+func TestDeviceBlockHintPointsToTheLink(t *testing.T) {
+	got := Hint(53003, HintContext{Method: "device", LinkCommand: "ms365auth link --profile work"})
+	if !strings.Contains(got, "`ms365auth link --profile work` without --device") || !strings.Contains(got, "Authentication flows") {
+		t.Errorf("device hint for 53003: %q", got)
+	}
+	if general := Hint(53003, HintContext{Method: "paste"}); strings.Contains(general, "--device") {
+		t.Errorf("the paste method's hint for 53003 talks about device code: %q", general)
+	}
+}
