@@ -124,7 +124,7 @@ var Codes = []CodeInfo{
 var methodFixes = map[string]map[int]string{
 	"device": {
 		7000218: "Device code sign-in needs 'Allow public client flows' set to Yes (app registration → Authentication → Advanced settings), or supply the client secret with " + secretHow + ".",
-		53003: "Conditional Access blocks this sign-in; organisations often block device code sign-in on purpose (an 'Authentication flows' policy): sign in with the link instead, `ms365auth link` without --device. If that is blocked too, ask your admin, giving them the Trace ID from the sign-in page.",
+		53003:   "Conditional Access blocks this sign-in; organisations often block device code sign-in on purpose (an 'Authentication flows' policy): sign in with the link instead, `ms365auth link` without --device. If that is blocked too, ask your admin, giving them the Trace ID from the sign-in page.",
 	},
 }
 
