@@ -13,10 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -503,7 +501,7 @@ func (d *doctor) doctorHTTP(auth entra.Authority, redirectURI string) *http.Clie
 	}
 	host, _ := url.Parse(auth.Host)
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 || !strings.EqualFold(req.URL.Host, host.Host) || atRedirectURI(req.URL, redirectURI) {
+		if len(via) >= 5 || !strings.EqualFold(req.URL.Host, host.Host) || entra.AtRedirectURI(req.URL, redirectURI) {
 			return http.ErrUseLastResponse
 		}
 		return nil
@@ -600,7 +598,7 @@ func (d *doctor) checkRedirect(p *profile.Profile) string {
 	if p.Method == profile.MethodDevice {
 		return ""
 	}
-	if problem := redirectProblem(p.RedirectURI); problem != "" {
+	if problem := entra.RedirectURIProblem(p.RedirectURI); problem != "" {
 		d.add(check{ID: "redirect-uri", Title: "redirect URI", Status: checkFail, Summary: problem,
 			Fix: "pass --redirect-uri with the exact URI registered under 'Mobile and desktop applications' (default " + defaultRedirect(p.Method) + ")"})
 		return p.RedirectURI
@@ -628,34 +626,6 @@ func defaultRedirect(method string) string {
 		return DefaultAltRedirectURI
 	}
 	return entra.NativeClientRedirectURI
-}
-
-// redirectProblem applies Entra's rules for redirect URIs (entra-facts §5):
-// absolute, https or http on a loopback host, no fragment, at most 256
-// characters, none of ! $ ' ( ) , ; and not [::1]. "" means none broken.
-func redirectProblem(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case strings.HasPrefix(strings.ToLower(raw), "urn:ietf:wg:oauth:2.0:oob"):
-		return raw + " is the old out-of-band URI, which Entra refuses (AADSTS500119): use " + entra.NativeClientRedirectURI
-	case err != nil || !u.IsAbs() || u.Host == "":
-		return fmt.Sprintf("%q is not an absolute URL", raw)
-	case len(raw) > 256:
-		return "it is longer than the 256 characters Entra allows"
-	case strings.Contains(raw, "#"):
-		return raw + " has a fragment (#), which Entra does not allow"
-	case strings.ContainsAny(raw, "!$'(),;"):
-		return raw + " contains one of ! $ ' ( ) , ; which Entra does not support"
-	case u.Scheme == "https":
-		return ""
-	case u.Scheme != "http":
-		return raw + " must use https (http only for localhost or 127.0.0.1)"
-	case u.Hostname() == "::1":
-		return raw + " uses [::1], which Entra does not support: use localhost or 127.0.0.1"
-	case !entra.IsLoopbackHost(u.Hostname()):
-		return raw + " uses http on a host other than localhost: use https"
-	}
-	return ""
 }
 
 // checkRegistration asks the authorize endpoint (or, for device code, the
@@ -694,99 +664,18 @@ func (d *doctor) checkRegistration(ctx context.Context, p *profile.Profile, redi
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
-	a := readAuthorizeAnswer(resp.StatusCode, resp.Header.Get("Location"), body, redirectURI)
+	a := entra.ReadAuthorizeAnswer(resp.StatusCode, resp.Header.Get("Location"), body, redirectURI)
 	switch {
-	case a.err != nil:
-		d.add(registrationFailure(a.err, p))
-	case a.accepted:
+	case a.Err != nil:
+		d.add(registrationFailure(a.Err, p))
+	case a.Accepted:
 		d.add(check{ID: "app", Title: "app registration", Status: checkOK,
-			Summary: fmt.Sprintf("client %s accepts redirect URI %s (%s)", p.ClientID, p.RedirectURI, a.how)})
+			Summary: fmt.Sprintf("client %s accepts redirect URI %s (%s)", p.ClientID, p.RedirectURI, a.How)})
 	default:
 		d.add(check{ID: "app", Title: "app registration", Status: checkFail,
 			Summary: fmt.Sprintf("the authorize endpoint answered HTTP %d, neither a sign-in page nor an error page", resp.StatusCode),
 			Fix:     "check the authority host; run `ms365auth link` to see what the browser shows"})
 	}
-}
-
-// authorizeAnswer is what the authorize endpoint's first answer reveals.
-type authorizeAnswer struct {
-	accepted bool         // a sign-in page, or a redirect onwards
-	how      string       // how it was accepted, for people
-	err      *entra.Error // an error page, or an error sent to the redirect URI
-}
-
-var (
-	// Personal-account (MSA) pages report an unregistered redirect URI
-	// without an AADSTS number (entra-facts §2).
-	msaRedirectPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`redirect_uri'? is not valid`) })
-)
-
-// readAuthorizeAnswer classifies the authorize endpoint's answer to a
-// request made without a browser session. Decision rules, in order:
-//
-//  1. a redirect to the redirect URI: with error=, that error (the
-//     registration was accepted but the request was not, e.g. a scope);
-//     otherwise accepted (a test double signed in by itself);
-//  2. a redirect elsewhere (another sign-in host, a federated identity
-//     provider): accepted;
-//  3. a page with "AADSTS<n>" in it: that error. Entra shows problems with
-//     the tenant, the client ID and the redirect URI on its own page (HTTP
-//     200 from Entra, 400 from the double), because it cannot trust the
-//     redirect URI;
-//  4. a personal-account page saying the redirect_uri is not valid: 50011;
-//  5. any other 200 page: the sign-in page, accepted;
-//  6. anything else: neither (accepted false, err nil).
-func readAuthorizeAnswer(status int, location string, body []byte, redirectURI string) authorizeAnswer {
-	if status >= 300 && status < 400 && location != "" {
-		u, err := url.Parse(location)
-		if err == nil && atRedirectURI(u, redirectURI) {
-			q := u.Query()
-			if u.Fragment != "" {
-				if fq, err := url.ParseQuery(u.Fragment); err == nil && fq.Get("error") != "" {
-					q = fq
-				}
-			}
-			if e := entra.FromQuery(q); e != nil {
-				return authorizeAnswer{err: e}
-			}
-			return authorizeAnswer{accepted: true, how: "the authorize endpoint sent the browser back to it"}
-		}
-		where := "another page"
-		if err == nil && u.Host != "" {
-			where = u.Host
-		}
-		return authorizeAnswer{accepted: true, how: "the authorize endpoint sent the browser on to " + where + " to sign in"}
-	}
-	if n := entra.CodeIn(string(body)); n != 0 {
-		e := &entra.Error{Code: n, HTTPStatus: status}
-		if info, ok := entra.LookupCode(n); ok {
-			e.Description = info.Meaning
-		}
-		return authorizeAnswer{err: e}
-	}
-	if msaRedirectPattern().Match(body) {
-		return authorizeAnswer{err: &entra.Error{Code: 50011, HTTPStatus: status, Description: "The redirect URI is not valid for the app."}}
-	}
-	if status == http.StatusOK {
-		return authorizeAnswer{accepted: true, how: "the sign-in page is shown"}
-	}
-	return authorizeAnswer{}
-}
-
-// atRedirectURI reports whether u is at redirectURI: same scheme, host and
-// path, ignoring the port of loopback hosts as Entra does.
-func atRedirectURI(u *url.URL, redirectURI string) bool {
-	r, err := url.Parse(redirectURI)
-	if err != nil || redirectURI == "" {
-		return false
-	}
-	if !strings.EqualFold(u.Scheme, r.Scheme) || !strings.EqualFold(u.Hostname(), r.Hostname()) {
-		return false
-	}
-	if !entra.IsLoopbackHost(r.Hostname()) && u.Port() != r.Port() {
-		return false
-	}
-	return strings.TrimSuffix(u.EscapedPath(), "/") == strings.TrimSuffix(r.EscapedPath(), "/")
 }
 
 // registrationFailure explains an Entra error about the app registration.
