@@ -2,18 +2,13 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -24,6 +19,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/random"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
@@ -252,7 +248,7 @@ func (d *doctor) checkStore(name, profileName string) {
 		return
 	}
 	title := st.Name() + " store"
-	if kr, ok := st.(*store.Keyring); ok && usesSecretService() {
+	if kr, ok := st.(*store.Keyring); ok && store.UsesSecretService {
 		if !d.checkKeyring(kr) {
 			d.add(check{ID: "store.roundtrip", Title: "write/read/delete", Status: checkSkip, Summary: "needs a usable keyring"})
 			return
@@ -330,18 +326,15 @@ func (d *doctor) checkFileModes(f *store.File, profileName string) {
 		Fix:     "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
 }
 
-// usesSecretService reports whether go-keyring talks to a Secret Service
-// over D-Bus here (every Unix but macOS).
-func usesSecretService() bool { return runtime.GOOS != "darwin" && runtime.GOOS != "windows" }
-
 // The remedy shared by the no-bus findings.
 const busRemedy = "run inside a desktop or systemd user session (for cron and SSH: `loginctl enable-linger $USER`, then DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus), or keep the tokens in a file instead: MS365AUTH_STORE=file"
 
 // checkKeyring reports the bus, the service and the lock state, and says
 // whether the keyring can be used.
 func (d *doctor) checkKeyring(kr *store.Keyring) bool {
-	bus, found := findSessionBus(d.env.Getenv)
-	if !found {
+	found := store.FindSessionBus(d.env.Getenv)
+	bus := found.Where
+	if !found.Found() {
 		d.add(check{ID: "keyring.bus", Title: "D-Bus session bus", Status: checkFail, Summary: bus, Fix: busRemedy})
 		d.add(check{ID: "keyring.service", Title: "Secret Service", Status: checkSkip, Summary: "needs a session bus"})
 		d.add(check{ID: "keyring.unlocked", Title: "keyring unlocked", Status: checkSkip, Summary: "needs a Secret Service"})
@@ -389,69 +382,15 @@ func storeFailure(id, title string, err error) check {
 	return c
 }
 
-// findSessionBus says where the D-Bus session bus is, without connecting:
-// DBUS_SESSION_BUS_ADDRESS when set (found unless every address in it is a
-// socket path that does not exist; abstract sockets and TCP cannot be
-// checked without connecting; "autolaunch:" counts as unset), else the
-// systemd user bus as the store finds it (store.UserBusSocket).
-// The text describes what was found, or what is missing.
-func findSessionBus(getenv func(string) string) (string, bool) {
-	// "autolaunch:" asks a client to start a bus of its own: no bus yet.
-	if addr := getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" && !strings.HasPrefix(addr, "autolaunch:") {
-		var missing []string
-		for _, a := range strings.Split(addr, ";") {
-			path, ok := unixPath(a)
-			if !ok {
-				if strings.TrimSpace(a) != "" {
-					return "DBUS_SESSION_BUS_ADDRESS=" + addr, true
-				}
-				continue
-			}
-			if isSocket(path) {
-				return "DBUS_SESSION_BUS_ADDRESS=" + addr, true
-			}
-			missing = append(missing, path)
-		}
-		return fmt.Sprintf("DBUS_SESSION_BUS_ADDRESS=%s, but there is no socket at %s", addr, strings.Join(missing, ", ")), false
-	}
-	path, tried := store.UserBusSocket(getenv)
-	if path == "" {
-		return "DBUS_SESSION_BUS_ADDRESS is unset and there is no user bus at " + strings.Join(tried, " or "), false
-	}
-	return "DBUS_SESSION_BUS_ADDRESS is unset; the user bus is at " + path, true
-}
-
-// unixPath returns the socket path of a "unix:path=..." D-Bus address,
-// with its %XX escapes decoded.
-func unixPath(addr string) (string, bool) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(addr), "unix:")
-	if !ok {
-		return "", false
-	}
-	for _, kv := range strings.Split(rest, ",") {
-		if v, ok := strings.CutPrefix(kv, "path="); ok {
-			if p, err := url.PathUnescape(v); err == nil {
-				return p, true
-			}
-		}
-	}
-	return "", false
-}
-
-func isSocket(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().Type() == fs.ModeSocket
-}
-
 // roundTrip saves, reads back and deletes a throwaway record, as large as a
 // real one (Entra's tokens together run to several kilobytes, which is what
 // splits items on Windows and macOS), under a fresh profile name that no
 // profile can have. It returns that name when something may be left behind.
 func roundTrip(st store.Store) (string, error) {
-	name := "ms365auth-doctor-" + randomHex(6)
+	name := "ms365auth-doctor-" + random.Hex(6)
 	rec := &store.Record{
-		AccessToken:  "doctor-" + randomText(2400),
-		RefreshToken: "doctor-" + randomText(1500),
+		AccessToken:  "doctor-" + random.Text(2400),
+		RefreshToken: "doctor-" + random.Text(1500),
 		TokenType:    "Bearer",
 		Account:      "doctor@example.invalid",
 		Expiry:       time.Now().Add(time.Hour).Truncate(time.Second),
@@ -475,18 +414,6 @@ func roundTrip(st store.Store) (string, error) {
 		return name, errors.New("the test record is still there after it was deleted")
 	}
 	return "", nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func randomText(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
 // doctorHTTP is env's HTTP client with the doctor's timeout. Redirects are
