@@ -61,10 +61,12 @@ func newFixture(t *testing.T) *fixture {
 			}
 			return &store.File{Dir: f.dir}, nil
 		},
-		HTTPClient:    &http.Client{},
-		Getenv:        func(string) string { return "" },
-		Now:           time.Now,
-		Hints:         func(p *profile.Profile) entra.HintContext { return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID} },
+		HTTPClient: &http.Client{},
+		Getenv:     func(string) string { return "" },
+		Now:        time.Now,
+		Hints: func(p *profile.Profile) entra.HintContext {
+			return entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID}
+		},
 		ReauthCommand: func(name string) string { return "ms365auth reauth --profile " + name },
 		UnreadableFix: func(err error, name string) string {
 			if errors.Is(err, store.ErrPassphrase) {
@@ -419,7 +421,9 @@ func TestFileStore(t *testing.T) {
 	})
 	t.Run("cannot be opened", func(t *testing.T) {
 		f := newFixture(t)
-		f.env.OpenStore = func(string) (store.Store, error) { return nil, errors.New("both passphrase variables are set: set only one") }
+		f.env.OpenStore = func(string) (store.Store, error) {
+			return nil, errors.New("both passphrase variables are set: set only one")
+		}
 		rep, got := f.run(t)
 		if s := got["store"]; s.Status != Fail || s.Fix == "" {
 			t.Errorf("store = %+v", s)
