@@ -19,8 +19,8 @@ import (
 
 // Limits of the network checks.
 const (
-	HTTPTimeout  = 10 * time.Second
-	MaxClockSkew = 5 * time.Minute
+	httpTimeout  = 10 * time.Second
+	maxClockSkew = 5 * time.Minute
 	maxPageBytes = 2 << 20 // Entra's sign-in page is a few hundred KB
 )
 
@@ -33,9 +33,9 @@ type discoveryFacts struct {
 	body []byte
 }
 
-// authorityAskable reports whether the settings let the authority be asked: valid,
-// and not the sandbox, whose stand-in for Entra ID lives only while
-// `link --sandbox` runs.
+// authorityAskable reports whether the settings let the authority be
+// asked (valid, and not the sandbox, whose stand-in for Entra ID lives only
+// while `link --sandbox` runs), and if not, the skip that says why.
 func (x *Examination) authorityAskable() (Result, bool) {
 	p := x.profile()
 	switch {
@@ -56,7 +56,7 @@ func (x *Examination) discover(ctx context.Context) *discoveryFacts {
 	auth, _ := entra.ParseAuthority(p.AuthorityHost, p.Tenant) // validated by Merge
 	f := &discoveryFacts{auth: auth}
 	x.discovery = f
-	ctx, cancel := context.WithTimeout(ctx, HTTPTimeout)
+	ctx, cancel := context.WithTimeout(ctx, httpTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, auth.String()+"/v2.0/.well-known/openid-configuration", nil)
 	if err != nil {
@@ -97,7 +97,7 @@ func (f *discoveryFacts) refusedTenant() bool {
 // federated sign-in) already answers the question, and the doctor must not
 // deliver an authorization code anywhere.
 func (x *Examination) httpClient(auth entra.Authority, redirectURI string) *http.Client {
-	c := &http.Client{Timeout: HTTPTimeout}
+	c := &http.Client{Timeout: httpTimeout}
 	if x.env.HTTPClient != nil {
 		c.Transport, c.Jar = x.env.HTTPClient.Transport, x.env.HTTPClient.Jar
 	}
@@ -165,7 +165,7 @@ func checkTenant(ctx context.Context, x *Examination) Result {
 }
 
 // checkClock compares the local clock with the authority's Date header
-// (1-second resolution). Beyond MaxClockSkew, token lifetimes computed here
+// (1-second resolution). Beyond maxClockSkew, token lifetimes computed here
 // are off by as much, and a refresh may come too late.
 func checkClock(ctx context.Context, x *Examination) Result {
 	if _, ok := x.authorityAskable(); !ok {
@@ -185,7 +185,7 @@ func checkClock(ctx context.Context, x *Examination) Result {
 		skew, dir = -skew, "behind"
 	}
 	skew = skew.Round(time.Second)
-	if skew > MaxClockSkew {
+	if skew > maxClockSkew {
 		return Result{Status: Warn, Summary: fmt.Sprintf("the local clock is %s %s the server's", skew, dir),
 			Fix: "synchronise the clock (e.g. `timedatectl set-ntp true`); until then token expiry times are off by as much"}
 	}

@@ -97,6 +97,9 @@ func (f *fixture) merge(cfg *profile.Config, clientID string) (*profile.Profile,
 	} else if f.flags.ClientID != "" {
 		p.ClientID = f.flags.ClientID
 	}
+	if p.ClientID == "" {
+		return nil, errors.New("--client-id is required the first time a profile is linked")
+	}
 	if p.Store == "" {
 		p.Store = "file"
 	}
@@ -280,12 +283,31 @@ func TestStoredProfileIsExamined(t *testing.T) {
 	}
 }
 
+func TestStoredProfileWithoutClientID(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Profiles["default"] = &profile.Profile{AuthorityHost: f.srv.URL, Tenant: "common", Store: "file", Scopes: []string{"User.Read"}}
+	f.flags = profile.Profile{}
+	_, got := f.run(t)
+	if c := got["client-id"]; c.Status != Fail || c.Summary != "none given, and the profile has none" {
+		t.Errorf("client-id = %+v", c)
+	}
+	if got["settings"].Status != OK || got["app"].Status != Skip {
+		t.Errorf("the other settings are still checked: settings %+v, app %+v", got["settings"], got["app"])
+	}
+}
+
 func TestAltListener(t *testing.T) {
 	f := newFixture(t)
 	f.flags.Method = profile.MethodAlt
 	_, got := f.run(t)
 	if got["listener"].Status != OK || got["app"].Status != OK {
 		t.Errorf("--alt: listener %+v, app %+v", got["listener"], got["app"])
+	}
+
+	f.flags.RedirectURI = "http://example.com/api/ms365auth"
+	_, got = f.run(t)
+	if l, ok := got["listener"]; ok || got["redirect-uri"].Status != Fail {
+		t.Errorf("a redirect URI Entra refuses: redirect-uri %+v; the listener was tried: %+v", got["redirect-uri"], l)
 	}
 
 	busy, err := net.Listen("tcp4", "127.0.0.1:0")

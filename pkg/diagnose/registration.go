@@ -105,7 +105,7 @@ func CheckRegistration(ctx context.Context, env *Env, p *profile.Profile, redire
 }
 
 func checkRegistration(ctx context.Context, x *Examination, p *profile.Profile, redirectURI string) Result {
-	ctx, cancel := context.WithTimeout(ctx, HTTPTimeout)
+	ctx, cancel := context.WithTimeout(ctx, httpTimeout)
 	defer cancel()
 	auth, _ := entra.ParseAuthority(p.AuthorityHost, p.Tenant) // validated by Merge
 	// The authorize request never carries a secret.
