@@ -21,9 +21,9 @@ var registrationCodes = []int{50011, 50194, 90002, 700016, 9002332}
 
 // checkRegistrationFirst asks the authorize endpoint, as doctor does
 // (diagnose.CheckRegistration), what it says about the profile's app
-// registration before anyone signs in, and returns doctor's finding and fix
-// when it names one of registrationCodes. Anything else, including no answer within
-// precheckTimeout, lets the sign-in go on as before. Device code sign-in
+// registration before anyone signs in, and returns doctor's finding and
+// fix when it names one of registrationCodes. Anything else, including no
+// answer within precheckTimeout, lets the sign-in go on as before. Device code sign-in
 // needs no check: its first request meets the same errors.
 func checkRegistrationFirst(ctx context.Context, env *Env, p *profile.Profile) error {
 	if p.Method == profile.MethodDevice {

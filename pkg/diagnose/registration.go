@@ -97,7 +97,7 @@ func checkApp(ctx context.Context, x *Examination) Result {
 // and redirectURI, and reads what Entra reveals before anyone signs in
 // (see entra.ReadAuthorizeAnswer). Nobody signs in and nothing is redeemed:
 // redirects stop at the redirect URI, and a device code is left to expire.
-// Only env's HTTPClient, Hints and Now are used.
+// Of env, only HTTPClient and Hints are used.
 func CheckRegistration(ctx context.Context, env *Env, p *profile.Profile, redirectURI string) Result {
 	x := &Examination{env: env}
 	x.record(Check{ID: appID, Title: appTitle}, checkRegistration(ctx, x, p, redirectURI))
