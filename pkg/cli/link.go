@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
 
@@ -314,7 +313,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	// A URI no registration can hold (entra-facts §5) can only end at
 	// Microsoft's AADSTS50011 page: say so before anyone signs in.
 	if p.Method != profile.MethodDevice && p.RedirectURI != "" {
-		if problem := redirectProblem(p.RedirectURI); problem != "" {
+		if problem := entra.RedirectURIProblem(p.RedirectURI); problem != "" {
 			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, defaultRedirect(p.Method))
 		}
 	}
@@ -599,10 +598,10 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 	// The token is for one resource; other resources' scopes were consented
 	// to but are only seen in their own tokens (token --scopes).
 	main := mainResourceScopes(p.Scopes)
-	if missing := missingScopes(rec.Scopes, main); len(missing) > 0 {
+	if missing := entra.MissingScopes(rec.Scopes, main); len(missing) > 0 {
 		u.say("Not granted: %s", strings.Join(missing, " "))
 	}
-	if others := otherResourceScopes(p.Scopes, main); len(others) > 0 {
+	if others := entra.OtherResourceScopes(p.Scopes, main); len(others) > 0 {
 		u.say("Consented for other resources: %s (get their tokens with: ms365auth token%s --scopes ...)", strings.Join(others, " "), profileFlag(p.Name))
 	}
 	if rec.RefreshToken == "" {
@@ -683,31 +682,6 @@ func newRecord(res *flow.Result, now time.Time) *store.Record {
 		LinkedAt:          now,
 		LastRefreshAt:     now,
 	}
-}
-
-// otherResourceScopes lists the resource scopes that are not in main.
-func otherResourceScopes(scopes, main []string) []string {
-	var out []string
-	for _, s := range entra.ResourceScopes(scopes) {
-		if !slices.Contains(main, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// missingScopes lists requested resource scopes the response did not grant.
-func missingScopes(granted, requested []string) []string {
-	if len(granted) == 0 {
-		return nil // the server did not say
-	}
-	var missing []string
-	for _, s := range requested {
-		if !entra.GrantedCovers(granted, []string{s}) {
-			missing = append(missing, s)
-		}
-	}
-	return missing
 }
 
 func firstNonEmpty(s ...string) string {

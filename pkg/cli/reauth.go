@@ -101,7 +101,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		}
 	}
 	scopesChanged := !slices.Equal(p.Scopes, old.Scopes)
-	added := otherResourceScopes(p.Scopes, old.Scopes)
+	added := entra.OtherResourceScopes(p.Scopes, old.Scopes)
 	st, err := openProfileStore(env, &p)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package entra
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -58,4 +59,32 @@ func ResourceScopes(scopes []string) []string {
 		}
 	}
 	return out
+}
+
+// OtherResourceScopes lists the resource scopes of scopes that are not in
+// main: those consented to for another resource, or newly asked for.
+func OtherResourceScopes(scopes, main []string) []string {
+	var out []string
+	for _, s := range ResourceScopes(scopes) {
+		if !slices.Contains(main, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MissingScopes lists the requested scopes that granted does not cover
+// (see GrantedCovers). An empty granted means the server did not say, so
+// nothing is reported missing.
+func MissingScopes(granted, requested []string) []string {
+	if len(granted) == 0 {
+		return nil
+	}
+	var missing []string
+	for _, s := range requested {
+		if !GrantedCovers(granted, []string{s}) {
+			missing = append(missing, s)
+		}
+	}
+	return missing
 }

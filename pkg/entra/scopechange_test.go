@@ -36,3 +36,36 @@ func TestChangeScopes(t *testing.T) {
 		})
 	}
 }
+
+func TestOtherResourceScopes(t *testing.T) {
+	main := []string{"https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/User.Read"}
+	scopes := []string{"https://graph.microsoft.com/User.Read", "openid", "offline_access",
+		"https://outlook.office.com/IMAP.AccessAsUser.All", "https://graph.microsoft.com/Mail.Read", "https://outlook.office.com/SMTP.Send"}
+	want := []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"}
+	if diff := cmp.Diff(want, OtherResourceScopes(scopes, main)); diff != "" {
+		t.Errorf("OtherResourceScopes mismatch (-want +got):\n%s", diff)
+	}
+	if got := OtherResourceScopes([]string{"openid", "profile"}, nil); got != nil {
+		t.Errorf("OIDC scopes are no resource's: %q", got)
+	}
+}
+
+func TestMissingScopes(t *testing.T) {
+	requested := []string{"https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/Mail.Send"}
+	cases := []struct {
+		name    string
+		granted []string
+		want    []string
+	}{
+		{"the server did not say", nil, nil},
+		{"all granted", []string{"https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/Mail.Send"}, nil},
+		{"one withheld", []string{"https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/User.Read"}, []string{"https://graph.microsoft.com/Mail.Send"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, MissingScopes(c.granted, requested)); diff != "" {
+				t.Errorf("MissingScopes mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

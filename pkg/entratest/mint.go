@@ -1,7 +1,6 @@
 package entratest
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -9,18 +8,16 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/random"
 )
 
 var b64 = base64.RawURLEncoding
 
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b) // never fails (crypto/rand panics instead)
-	return b
-}
+func randomBytes(n int) []byte { return random.Bytes(n) }
 
 // randomB64 returns n random base64url characters.
-func randomB64(n int) string { return b64.EncodeToString(randomBytes(n))[:n] }
+func randomB64(n int) string { return random.Text(n) }
 
 // randomInt returns a number in [0, n).
 func randomInt(n int) int { return int(binary.BigEndian.Uint32(randomBytes(4)) % uint32(n)) }

@@ -8,8 +8,6 @@ package flow
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/random"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
@@ -330,15 +329,7 @@ func explain(what string, err error) error {
 
 // NewState returns a fresh state: 32 random bytes, base64url. A callback
 // listener needs it before the authorization request can be built.
-func NewState() (string, error) { return randomString(32) }
-
-func randomString(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
+func NewState() (string, error) { return random.URLSafe(32), nil }
 
 // Verifier is the PKCE verifier, for a caller that finishes the sign-in in
 // another process (see Resume). Treat it as a secret.

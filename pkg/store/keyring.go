@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -28,38 +30,58 @@ type Keyring struct {
 	Timeout     time.Duration // per backend call
 }
 
-// NewKeyring returns the OS keyring with this platform's limits and a 3 s
-// timeout per call.
-func NewKeyring() *Keyring {
+// NewKeyring returns the OS keyring of this process's environment (see
+// NewKeyringIn).
+func NewKeyring() *Keyring { return NewKeyringIn(os.Getenv) }
+
+// NewKeyringIn returns the OS keyring with this platform's limits and a 3 s
+// timeout per call. On systems with a Secret Service its first call finds
+// the session bus in the environment getenv reads (FindSessionBus) and
+// points go-keyring at it. godbus keeps its first session bus connection
+// for the life of the process, so the first keyring to connect decides.
+func NewKeyringIn(getenv func(string) string) *Keyring {
+	ready := func() error { return nil }
+	if UsesSecretService {
+		ready = sync.OnceValue(func() error {
+			if u := useSessionBus(getenv, os.Setenv, runUserDir()); u != nil {
+				return u
+			}
+			return nil
+		})
+	}
 	return &Keyring{
-		Backend:     osKeyring{},
+		Backend:     osKeyring{busReady: ready},
 		Service:     ServiceName,
 		MaxItemSize: maxItemSize(runtime.GOOS),
 		Timeout:     DefaultTimeout,
 	}
 }
 
-// osKeyring is go-keyring's package-level provider as a Backend. Before its
-// first call it finds the session bus (sessionBusReady), so that go-keyring
-// is never called where it would launch a bus.
-type osKeyring struct{}
+// processKeyring is the backend of a zero Keyring: the OS keyring of this
+// process's environment.
+var processKeyring = sync.OnceValue(func() Backend { return NewKeyring().Backend })
 
-func (osKeyring) Get(service, user string) (string, error) {
-	if err := sessionBusReady(); err != nil {
+// osKeyring is go-keyring's package-level provider as a Backend. Before
+// each call it makes sure of the session bus (busReady), so that go-keyring
+// is never called where it would launch a bus.
+type osKeyring struct{ busReady func() error }
+
+func (k osKeyring) Get(service, user string) (string, error) {
+	if err := k.busReady(); err != nil {
 		return "", err
 	}
 	return keyring.Get(service, user)
 }
 
-func (osKeyring) Set(service, user, pw string) error {
-	if err := sessionBusReady(); err != nil {
+func (k osKeyring) Set(service, user, pw string) error {
+	if err := k.busReady(); err != nil {
 		return err
 	}
 	return setLabelled(service, user, pw)
 }
 
-func (osKeyring) Delete(service, user string) error {
-	if err := sessionBusReady(); err != nil {
+func (k osKeyring) Delete(service, user string) error {
+	if err := k.busReady(); err != nil {
 		return err
 	}
 	return keyring.Delete(service, user)
@@ -198,7 +220,7 @@ func checkProfile(profile string) error {
 func (k *Keyring) call(op, user string, f func(b Backend, service string) (string, error)) (string, error) {
 	b := k.Backend
 	if b == nil {
-		b = osKeyring{}
+		b = processKeyring()
 	}
 	svc := k.Service
 	if svc == "" {

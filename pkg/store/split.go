@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ms365auth/ms365auth/pkg/random"
 )
 
 // How a value larger than MaxItemSize is kept.
@@ -235,9 +236,7 @@ func (k *Keyring) writeChunks(head, value string) (*manifest, error) {
 	if len(parts) > maxChunks {
 		return nil, fmt.Errorf("value for keyring item %q is too large (%d bytes)", head, len(value))
 	}
-	var id [8]byte
-	_, _ = rand.Read(id[:]) // never fails (crypto/rand since Go 1.24)
-	g := generation{Gen: hex.EncodeToString(id[:]), N: len(parts)}
+	g := generation{Gen: random.Hex(8), N: len(parts)}
 	for i, p := range parts {
 		if err := k.setItem(chunkItem(head, g.Gen, i), p); err != nil {
 			_ = k.deleteChunks(head, generation{Gen: g.Gen, N: i + 1})

@@ -368,6 +368,24 @@ func TestDamagedEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		// The same length and still valid JSON: only the manifest's
+		// checksum tells this chunk from the one that was written.
+		{"chunk altered, JSON intact", func(t *testing.T, b *LimitedBackend) {
+			item := chunk0(t, b)
+			v, err := b.Get(ServiceName, item)
+			const start = `{"access_token":"`
+			if err != nil || !strings.HasPrefix(v, start) || len(v) < len(start)+20 {
+				t.Fatalf("chunk 0 = %.40q, %v; want the start of the record's JSON", v, err)
+			}
+			i := len(start) + 10 // inside the access token
+			c := v[i] ^ 0x20     // swap the case of a letter
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				c = 'Q'
+			}
+			if err := b.Set(ServiceName, item, v[:i]+string(c)+v[i+1:]); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"manifest malformed", func(t *testing.T, b *LimitedBackend) {
 			if err := b.Set(ServiceName, "p", manifestPrefix+"{"); err != nil {
 				t.Fatal(err)

@@ -1,9 +1,7 @@
-package cli
+package entra
 
 import (
-	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,13 +37,13 @@ func TestReadAuthorizeAnswer(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := readAuthorizeAnswer(c.status, c.location, []byte(c.body), c.redirect)
-			if a.accepted != c.accepted {
-				t.Errorf("accepted = %v, want %v (%+v)", a.accepted, c.accepted, a)
+			a := ReadAuthorizeAnswer(c.status, c.location, []byte(c.body), c.redirect)
+			if a.Accepted != c.accepted {
+				t.Errorf("accepted = %v, want %v (%+v)", a.Accepted, c.accepted, a)
 			}
 			code, errValue := 0, ""
-			if a.err != nil {
-				code, errValue = a.err.Code, a.err.Err
+			if a.Err != nil {
+				code, errValue = a.Err.Code, a.Err.Err
 			}
 			if code != c.code || errValue != c.errValue {
 				t.Errorf("error = AADSTS%d %q, want AADSTS%d %q", code, errValue, c.code, c.errValue)
@@ -54,7 +52,7 @@ func TestReadAuthorizeAnswer(t *testing.T) {
 	}
 }
 
-func TestRedirectProblem(t *testing.T) {
+func TestRedirectURIProblem(t *testing.T) {
 	ok := []string{
 		"https://login.microsoftonline.com/common/oauth2/nativeclient",
 		"http://localhost/api/ms365auth",
@@ -64,50 +62,17 @@ func TestRedirectProblem(t *testing.T) {
 	bad := []string{
 		"", "nativeclient", "ftp://example.com/x", "http://example.com/cb", "http://[::1]:8080/cb",
 		"https://example.com/cb#frag", "https://example.com/a,b", "https://example.com/" + string(make([]byte, 300)),
+		"urn:ietf:wg:oauth:2.0:oob",
 	}
 	for _, u := range ok {
-		if p := redirectProblem(u); p != "" {
-			t.Errorf("redirectProblem(%q) = %q, want none", u, p)
+		if p := RedirectURIProblem(u); p != "" {
+			t.Errorf("RedirectURIProblem(%q) = %q, want none", u, p)
 		}
 	}
 	for _, u := range bad {
-		if redirectProblem(u) == "" {
-			t.Errorf("redirectProblem(%q) found nothing", u)
+		if RedirectURIProblem(u) == "" {
+			t.Errorf("RedirectURIProblem(%q) found nothing", u)
 		}
-	}
-}
-
-func TestFindSessionBus(t *testing.T) {
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "bus")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Skipf("no unix sockets here: %v", err)
-	}
-	defer ln.Close()
-	missing := filepath.Join(dir, "missing")
-	cases := []struct {
-		name string
-		env  map[string]string
-		want bool
-	}{
-		{"address with a socket", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + sock + ",guid=abc"}, true},
-		{"escaped path", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + filepath.Join(dir, "%62us")}, true},
-		{"address without a socket", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + missing}, false},
-		{"second address works", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + missing + ";unix:path=" + sock}, true},
-		{"abstract socket cannot be checked", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:abstract=/tmp/dbus-x"}, true},
-		{"user bus", map[string]string{"XDG_RUNTIME_DIR": dir}, true},
-		{"autolaunch is no bus", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "autolaunch:", "XDG_RUNTIME_DIR": t.TempDir()}, false},
-		{"no user bus", map[string]string{"XDG_RUNTIME_DIR": t.TempDir()}, false},
-		{"a plain file is not a bus", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + filepath.Join(dir)}, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			text, found := findSessionBus(func(k string) string { return c.env[k] })
-			if found != c.want {
-				t.Errorf("found = %v, want %v (%s)", found, c.want, text)
-			}
-		})
 	}
 }
 
@@ -122,9 +87,9 @@ func TestAtRedirectURI(t *testing.T) {
 	got := map[string]bool{}
 	for raw := range cases {
 		req, _ := http.NewRequest(http.MethodGet, raw, nil)
-		got[raw] = atRedirectURI(req.URL, "https://login.microsoftonline.com/common/oauth2/nativeclient")
+		got[raw] = AtRedirectURI(req.URL, "https://login.microsoftonline.com/common/oauth2/nativeclient")
 	}
 	if diff := cmp.Diff(cases, got); diff != "" {
-		t.Errorf("atRedirectURI mismatch (-want +got):\n%s", diff)
+		t.Errorf("AtRedirectURI mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"testing"
 )
 
-// TestCanonicalModeTruncatesLongLines shows the problem ReadLine solves: a
-// terminal in its usual canonical mode keeps at most 4,095 bytes of a line
-// (Linux N_TTY), so a long pasted URL arrives cut short, without any error.
-func TestCanonicalModeTruncatesLongLines(t *testing.T) {
+// TestKernelCanonicalModeTruncatesLongLines documents the Linux kernel, not
+// termio: it shows the problem ReadLine solves. A terminal in its usual
+// canonical mode keeps at most 4,095 bytes of a line (N_TTY), so a long
+// pasted URL arrives cut short, without any error. If a kernel ever stops
+// cutting, this test fails and says the workaround may no longer be needed.
+func TestKernelCanonicalModeTruncatesLongLines(t *testing.T) {
 	ft := newFakeTerminal(t)
 	const pasted = 5000
 	line := make([]byte, pasted)
