@@ -745,7 +745,7 @@ func saveProfile(p *profile.Profile) error {
 }
 
 func updateConfig(change func(*profile.Config)) error {
-	path, err := profile.DefaultPath()
+	path, err := profile.DefaultPath(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -762,7 +762,7 @@ func selectProfiles(cfg *profile.Config, name string, all bool) []string {
 }
 
 func loadConfig() (*profile.Config, error) {
-	path, err := profile.DefaultPath()
+	path, err := profile.DefaultPath(os.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/statedir"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -109,7 +111,11 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 func lockProfile(ctx context.Context, name string) (unlock func(), err error) {
 	ctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
-	return store.Lock(ctx, name)
+	dir, err := statedir.LockDir(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return store.Lock(ctx, dir, name)
 }
 
 // refresh calls the token endpoint, retrying transient failures with
