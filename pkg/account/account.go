@@ -48,13 +48,17 @@ type Deps struct {
 	Sleep func(context.Context, time.Duration) error
 }
 
-// FileLock is the Lock of Deps for lock files in dir (statedir.LockDir).
-func FileLock(dir string) func(context.Context, string) (func(), error) {
-	return func(ctx context.Context, name string) (func(), error) { return store.Lock(ctx, dir, name) }
+// FileLock is the Lock of Deps: lock files in statedir.LockDir of the
+// environment getenv reads, found when a lock is first asked for.
+func FileLock(getenv func(string) string) func(context.Context, string) (func(), error) {
+	return func(ctx context.Context, name string) (func(), error) {
+		dir, err := statedir.LockDir(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return store.Lock(ctx, dir, name)
+	}
 }
-
-// LockDirFor is statedir.LockDir, for building Deps.
-func LockDirFor(getenv func(string) string) (string, error) { return statedir.LockDir(getenv) }
 
 // Service acts on linked profiles with its Deps.
 type Service struct{ d Deps }
@@ -75,9 +79,6 @@ func New(d Deps) *Service {
 
 // Settings is the settings file the Service reads.
 func (s *Service) Settings() *profile.Settings { return s.d.Settings }
-
-// Now is the Service's clock.
-func (s *Service) Now() time.Time { return s.d.Now() }
 
 // Lock takes profile name's lock, waiting at most lockWait for another
 // process to let go of it.

@@ -107,7 +107,8 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, srv: entratest.NewServer(), keyring: newMemStore("keyring"), file: newMemStore("file"), now: time.Now()}
 	t.Cleanup(f.srv.Close)
 	f.settings = profile.SettingsAt(filepath.Join(t.TempDir(), "config.json"))
-	lock := FileLock(t.TempDir())
+	runtime := t.TempDir()
+	lock := FileLock(func(k string) string { return map[string]string{"XDG_RUNTIME_DIR": runtime}[k] })
 	var sleepMu sync.Mutex
 	f.svc = New(Deps{
 		Settings: f.settings,

@@ -98,9 +98,6 @@ func (s *Service) OpenProfileStore(p *profile.Profile) (store.Store, error) {
 	return s.d.OpenStore(name)
 }
 
-// OpenNamedStore opens a store by name with the Service's opener.
-func (s *Service) OpenNamedStore(name string) (store.Store, error) { return s.d.OpenStore(name) }
-
 // Probe checks the store answers, so a sign-in is not wasted on a store
 // that cannot keep its result.
 func Probe(st store.Store) error {

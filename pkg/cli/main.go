@@ -83,24 +83,13 @@ func (env *Env) account() *account.Service {
 	env.accounts = account.New(account.Deps{
 		Settings:   profile.NewSettings(getenv),
 		OpenStore:  env.OpenStore,
-		Lock:       fileLock(getenv),
+		Lock:       account.FileLock(getenv),
 		Now:        now,
 		HTTPClient: env.HTTPClient,
 		Getenv:     getenv,
 		StateDir:   stateDir,
 	})
 	return env.accounts
-}
-
-// fileLock takes a profile's lock file in statedir.LockDir.
-func fileLock(getenv func(string) string) func(context.Context, string) (func(), error) {
-	return func(ctx context.Context, name string) (func(), error) {
-		dir, err := statedir.LockDir(getenv)
-		if err != nil {
-			return nil, err
-		}
-		return store.Lock(ctx, dir, name)
-	}
 }
 
 // DefaultEnv is the real process environment.
