@@ -76,7 +76,7 @@ func TestDescribeOtherTokensAndProfiles(t *testing.T) {
 	sandbox.Sandbox = true
 	f.settings.Save(sandbox)
 	f.keyring.Save("default", &store.Record{AccessToken: "a", Expiry: now.Add(time.Hour), Resources: map[string]store.ResourceToken{
-		"https://outlook.office.com/SMTP.Send": {AccessToken: "b", Expiry: now.Add(-time.Minute)},
+		"https://outlook.office.com/SMTP.Send":             {AccessToken: "b", Expiry: now.Add(-time.Minute)},
 		"https://outlook.office.com/IMAP.AccessAsUser.All": {AccessToken: "c", Expiry: now.Add(time.Hour)},
 	}})
 	f.keyring.Save(profile.SandboxName, &store.Record{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(-time.Minute), LastRefreshAt: now})
