@@ -190,8 +190,8 @@ func (u ui) withoutPasting(profileName string) string {
 func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
 	p := &profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
 	if old := cfg.Get(o.Profile); old != nil {
-		copy := *old
-		p = &copy
+		remembered := *old // changed only once the link succeeds
+		p = &remembered
 	}
 	if o.ClientID != "" {
 		p.ClientID = o.ClientID
@@ -255,7 +255,7 @@ func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, 
 // clientSecret finds the secret of a confidential app: the environment, a
 // file, a prompt, or the store. It never comes from a flag value, so it
 // cannot leak through the process list.
-func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, fresh bool, err error) {
+func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, isNew bool, err error) {
 	if o.Public {
 		return "", false, nil
 	}
