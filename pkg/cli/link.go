@@ -612,14 +612,8 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// loadProfile loads the named profile's settings (account.Profile).
+// loadProfile and loadConfig read the settings for code without an Env at
+// hand (api, completion, doctor); commands with one use env.account().
 func loadProfile(name string) (*profile.Profile, error) { return settingsOnly().Profile(name) }
-
-// saveProfile records one profile's settings.
-func saveProfile(p *profile.Profile) error { return settingsOnly().Settings().Save(p) }
-
-func updateConfig(change func(*profile.Config)) error {
-	return settingsOnly().Settings().Update(change)
-}
 
 func loadConfig() (*profile.Config, error) { return settingsOnly().Settings().Load() }

@@ -38,7 +38,7 @@ without them; --forget removes the settings too.`,
 }
 
 func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
-	cfg, err := loadConfig()
+	cfg, err := env.account().Settings().Load()
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 		fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
 	}
 	if o.Forget && len(forgotten) > 0 {
-		if err := updateConfig(func(c *profile.Config) {
+		if err := env.account().Settings().Update(func(c *profile.Config) {
 			for _, name := range forgotten {
 				c.Remove(name)
 			}

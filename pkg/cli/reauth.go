@@ -134,7 +134,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		case err == nil && scopesChanged:
 			// Only removals: the refresh with fewer scopes worked, so the
 			// profile asks for those from now on.
-			if err := updateConfig(func(c *profile.Config) {
+			if err := env.account().Settings().Update(func(c *profile.Config) {
 				if cur := c.Get(p.Name); cur != nil {
 					cur.Scopes = p.Scopes
 				}

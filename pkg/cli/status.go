@@ -64,7 +64,7 @@ Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
 }
 
 func statusRun(env *Env, o *statusOptions) error {
-	cfg, err := loadConfig()
+	cfg, err := env.account().Settings().Load()
 	if err != nil {
 		return err
 	}
