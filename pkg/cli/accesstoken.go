@@ -2,66 +2,27 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // tokenRequest says which access token a command needs.
-type tokenRequest struct {
-	Scopes []string      // as given to --scopes; nil: the profile's own resource
-	Margin time.Duration // renew when the token expires within this
-	Force  bool          // renew even a valid token: the resource refused it
-}
+type tokenRequest = account.TokenRequest
 
-// accessToken is the one path by which commands (token, api) get an access
-// token of profile p: the stored one while it is fresh enough, else a
-// refresh under the profile's lock (refresher.ensure). When renewing early
-// fails for now but the stored token still works, that token is returned
-// with a warning on stderr: a mail client or script is better served by it
-// than by an error.
+// accessToken is the access token of profile p (account.AccessToken),
+// with its warnings on stderr.
 func accessToken(ctx context.Context, env *Env, p *profile.Profile, req tokenRequest) (string, error) {
-	st, err := openProfileStore(env, p)
+	t, err := env.account().AccessToken(ctx, p.Name, req)
 	if err != nil {
 		return "", err
 	}
-	rec, err := st.Load(p.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", &SignInRequiredError{Profile: p.Name, Reason: "no tokens are stored"}
-	}
-	if err != nil {
-		return "", err
-	}
-	var scopes []string
-	if len(req.Scopes) > 0 {
-		resolved, err := entra.ResolveScopes(req.Scopes)
-		if err != nil {
-			return "", err
-		}
-		scopes = entra.ResourceScopes(resolved)
-	}
-	key := resourceKey(scopes)
-	renewed, err := newRefresher(env, p, st).ensure(ctx, rec, scopes, req.Margin, req.Force)
-	var te *TransientError
-	if err != nil && (!errors.As(err, &te) || req.Force) {
-		return "", err
-	}
-	if err == nil {
-		rec = renewed
-	}
-	warnRefreshTokenEnding(env, p.Name, rec)
-	t := tokenFor(rec, key)
-	if err != nil {
-		if !fresh(rec, key, env.Now(), 0) {
-			return "", err
-		}
-		fmt.Fprintf(env.Err, "warning: %v\nwarning: using the current token, which is valid until %s\n", err, t.Expiry.Local().Format(time.RFC1123))
+	for _, w := range t.Warnings {
+		fmt.Fprintln(env.Err, "warning: "+w)
 	}
 	return t.AccessToken, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -188,8 +189,8 @@ func (u ui) withoutPasting(profileName string) string {
 func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
 	p := &profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
 	if old := cfg.Get(o.Profile); old != nil {
-		copy := *old
-		p = &copy
+		remembered := *old // changed only once the link succeeds
+		p = &remembered
 	}
 	if o.ClientID != "" {
 		p.ClientID = o.ClientID
@@ -253,7 +254,7 @@ func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, 
 // clientSecret finds the secret of a confidential app: the environment, a
 // file, a prompt, or the store. It never comes from a flag value, so it
 // cannot leak through the process list.
-func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, fresh bool, err error) {
+func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, isNew bool, err error) {
 	if o.Public {
 		return "", false, nil
 	}
@@ -371,7 +372,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	return keepLink(ctx, env, u, st, p, res, secret, freshSecret, o.Public)
+	return keepLink(ctx, env, u, p, res, account.KeepOptions{Store: st, Secret: secret, SecretIsNew: freshSecret, Public: o.Public})
 }
 
 // defaultAltTimeout bounds the wait for the browser's callback.
@@ -423,34 +424,12 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 }
 
 func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
-	auth, _ := entra.ParseAuthority(p.AuthorityHost, p.Tenant) // validated by settings
-	return flow.Client{
-		Authority:    auth,
-		ClientID:     p.ClientID,
-		ClientSecret: secret,
-		Scopes:       p.Scopes,
-		HTTPClient:   env.HTTPClient,
-	}
+	return env.account().Client(p, secret)
 }
 
-// hintContext fills the AADSTS fixes in for p. Their commands fit the
-// profile: a profile the settings file does not know yet was never linked,
-// so signing in again means the first link again, with its client ID.
+// hintContext fills the AADSTS fixes in for p (account.HintContext).
 func hintContext(p *profile.Profile) entra.HintContext {
-	hc := entra.HintContext{RedirectURI: p.RedirectURI, Tenant: p.Tenant, ClientID: p.ClientID, Method: p.Method,
-		LinkCommand: "ms365auth link" + profileFlag(p.Name), ReauthCommand: "ms365auth reauth" + profileFlag(p.Name)}
-	switch cfg, err := loadConfig(); {
-	case p.Sandbox:
-		hc.LinkCommand, hc.ReauthCommand = "ms365auth link --sandbox", "ms365auth link --sandbox"
-	case err == nil && cfg.Get(p.Name) == nil:
-		id := p.ClientID
-		if !entra.IsGUID(id) { // not echoed: it may be a secret in the wrong place
-			id = "<application ID>"
-		}
-		hc.LinkCommand += methodFlag(p.Method) + " --client-id " + id
-		hc.ReauthCommand = hc.LinkCommand
-	}
-	return hc
+	return settingsOnly().HintContext(p)
 }
 
 // methodFlag is the link flag that chooses method.
@@ -524,67 +503,20 @@ func terminalEcho(env *Env) io.Writer {
 	return io.Discard
 }
 
-// probe checks the store answers, so a sign-in is not wasted on a store
-// that cannot keep its result.
-func probe(st store.Store) error {
-	if p, ok := st.(interface{ Probe() error }); ok {
-		return p.Probe()
-	}
-	return nil
-}
+// probe checks the store answers (account.Probe).
+func probe(st store.Store) error { return account.Probe(st) }
 
-// keepLink stores the result of a successful sign-in: tokens first (all or
-// nothing), then the secret and settings; then tells the person.
-func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Profile, res *flow.Result, secret string, freshSecret, public bool) error {
-	rec := newRecord(res, env.Now())
-	// A refresh running in another process must not save its older tokens
-	// over these, nor a logout interleave.
-	unlock, err := lockProfile(ctx, p.Name)
+// keepLink stores the result of a successful sign-in (account.Keep), then
+// tells the person what was linked and granted.
+func keepLink(ctx context.Context, env *Env, u ui, p *profile.Profile, res *flow.Result, o account.KeepOptions) error {
+	rec, warnings, err := env.account().Keep(ctx, p, res, o)
 	if err != nil {
-		return fmt.Errorf("signed in, but could not store the tokens (nothing was changed): %w", err)
+		return err
 	}
-	defer unlock()
-	// The secret first: it is the one that just worked, so a failure after
-	// it leaves a consistent pair, the earlier tokens with a working secret.
-	if freshSecret {
-		if err := st.SaveSecret(p.Name, secret); err != nil {
-			return fmt.Errorf("signed in, but could not keep the client secret (the earlier tokens are unchanged): %w", err)
-		}
+	for _, w := range warnings {
+		u.say("warning: %s", w)
 	}
-	if err := st.Save(p.Name, rec); err != nil {
-		return fmt.Errorf("signed in, but could not store the tokens (the earlier tokens are unchanged): %w", err)
-	}
-	dropSecret := public && p.Confidential
-	p.Confidential = secret != ""
-	p.Store = st.Name()
-	prevStore := ""
-	err = updateConfig(func(c *profile.Config) {
-		prevStore = storeOf(c.Get(p.Name))
-		c.Set(p)
-	})
-	if err != nil {
-		return fmt.Errorf("tokens stored, but the settings could not be saved: %w", err)
-	}
-	if dropSecret {
-		if err := st.DeleteSecret(p.Name); err != nil {
-			u.say("warning: the client secret of profile %q could not be removed: %v", p.Name, err)
-		}
-	}
-	if prevStore != "" && prevStore != p.Store {
-		// The profile moved: its old tokens must not linger.
-		old, err := env.OpenStore(prevStore)
-		if err == nil {
-			err = errors.Join(old.Delete(p.Name), old.DeleteSecret(p.Name))
-		}
-		var ue *store.UnavailableError
-		if errors.As(err, &ue) {
-			err = errors.New(strings.TrimSuffix(ue.Cause, "."))
-		}
-		if err != nil {
-			u.say("warning: the old tokens of profile %q could not be removed from the %s store: %v", p.Name, prevStore, err)
-		}
-	}
-	who := accountLabel(rec.Account, rec.Name)
+	who := account.AccountLabel(rec.Account, rec.Name)
 	if who == "" {
 		who = "an account (no ID token came back)"
 	}
@@ -597,7 +529,7 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 	}
 	// The token is for one resource; other resources' scopes were consented
 	// to but are only seen in their own tokens (token --scopes).
-	main := mainResourceScopes(p.Scopes)
+	main := account.MainResourceScopes(p.Scopes)
 	if missing := entra.MissingScopes(rec.Scopes, main); len(missing) > 0 {
 		u.say("Not granted: %s", strings.Join(missing, " "))
 	}
@@ -608,19 +540,6 @@ func keepLink(ctx context.Context, env *Env, u ui, st store.Store, p *profile.Pr
 		u.say("No refresh token came back: the token cannot be renewed without signing in again.")
 	}
 	return nil
-}
-
-// accountLabel is how an account is shown: its name, then the person's
-// display name in brackets when it says something more; "" when neither is
-// known.
-func accountLabel(account, name string) string {
-	switch {
-	case account == "":
-		return name
-	case name == "" || name == account:
-		return account
-	}
-	return account + " (" + name + ")"
 }
 
 // confirmRelink asks the person at the terminal before a sign-in replaces
@@ -656,33 +575,7 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	return false, nil
 }
 
-// storeOf names the store a profile's settings say it uses; "" for none
-// (no settings, or never linked).
-func storeOf(p *profile.Profile) string {
-	if p == nil {
-		return ""
-	}
-	return p.Store
-}
-
-func newRecord(res *flow.Result, now time.Time) *store.Record {
-	t := res.Token
-	return &store.Record{
-		AccessToken:       t.AccessToken,
-		TokenType:         t.TokenType,
-		Expiry:            t.Expiry,
-		IssuedAt:          now,
-		RefreshToken:      t.RefreshToken,
-		Scopes:            res.Scopes,
-		ScopesAsRequested: res.ScopesAsRequested,
-		Account:           res.Claims.Account(),
-		Name:              res.Claims.Name,
-		TenantID:          res.Claims.TID,
-		ObjectID:          res.Claims.OID,
-		LinkedAt:          now,
-		LastRefreshAt:     now,
-	}
-}
+func storeOf(p *profile.Profile) string { return account.StoreOf(p) }
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
@@ -693,52 +586,8 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// loadProfile loads the named profile's settings; a profile that was never
-// linked needs a person.
-func loadProfile(name string) (*profile.Profile, error) {
-	cfg, err := loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	p := cfg.Get(name)
-	if p == nil {
-		return nil, notLinked(name)
-	}
-	// A hand-edited authority would otherwise fail every request as if the
-	// network were down.
-	if _, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant); err != nil {
-		return nil, fmt.Errorf("profile %q in %s has a bad setting (correct it there, or link again): %w", name, cfg.Path(), err)
-	}
-	return p, nil
-}
+// loadProfile and loadConfig read the settings for code without an Env at
+// hand (api, completion, doctor); commands with one use env.account().
+func loadProfile(name string) (*profile.Profile, error) { return settingsOnly().Profile(name) }
 
-// saveProfile records one profile's settings, leaving the others as they
-// are in the file now (see profile.Update).
-func saveProfile(p *profile.Profile) error {
-	return updateConfig(func(c *profile.Config) { c.Set(p) })
-}
-
-func updateConfig(change func(*profile.Config)) error {
-	path, err := profile.DefaultPath()
-	if err != nil {
-		return err
-	}
-	return profile.Update(path, change)
-}
-
-// selectProfiles names the profile a command works on, or with all, every
-// profile in the settings.
-func selectProfiles(cfg *profile.Config, name string, all bool) []string {
-	if all {
-		return cfg.Names()
-	}
-	return []string{name}
-}
-
-func loadConfig() (*profile.Config, error) {
-	path, err := profile.DefaultPath()
-	if err != nil {
-		return nil, err
-	}
-	return profile.Load(path)
-}
+func loadConfig() (*profile.Config, error) { return settingsOnly().Settings().Load() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,12 +38,12 @@ without them; --forget removes the settings too.`,
 }
 
 func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
-	cfg, err := loadConfig()
+	cfg, err := env.account().Settings().Load()
 	if err != nil {
 		return err
 	}
 	var errs, forgotten []string
-	for _, name := range selectProfiles(cfg, o.Profile, o.All) {
+	for _, name := range cfg.Select(o.Profile, o.All) {
 		if err := logoutOne(ctx, env, cfg.Get(name), name); err != nil {
 			errs = append(errs, fmt.Sprintf("profile %q: %v", name, err))
 			continue
@@ -53,7 +52,7 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 		fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
 	}
 	if o.Forget && len(forgotten) > 0 {
-		if err := updateConfig(func(c *profile.Config) {
+		if err := env.account().Settings().Update(func(c *profile.Config) {
 			for _, name := range forgotten {
 				c.Remove(name)
 			}
@@ -70,15 +69,22 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 // logoutOne removes a profile's secrets under its lock, so that a refresh
 // running meanwhile cannot save them back.
 func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) error {
-	st, err := openProfileStore(env, p)
-	if err != nil {
-		return err
-	}
-	unlock, err := lockProfile(ctx, name)
+	// The lock first, then the store: a move finishing meanwhile has
+	// switched the settings that p was read from.
+	unlock, err := env.account().Lock(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if p != nil {
+		if p, _, err = env.account().Settings().Get(name); err != nil {
+			return err
+		}
+	}
+	st, err := openProfileStore(env, p)
+	if err != nil {
+		return err
+	}
 	if p == nil {
 		// No settings: a typo, unless tokens were left without them.
 		// A record that exists but cannot be read is still removed.
@@ -99,9 +105,7 @@ func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) e
 	if err := st.DeleteSecret(name); err != nil {
 		return forRemoval(err)
 	}
-	if path, err := pendingPath(name); err == nil {
-		os.Remove(path)
-	}
+	env.account().DropPending(name)
 	return nil
 }
 

@@ -14,9 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
+	"github.com/ms365auth/ms365auth/pkg/statedir"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
@@ -28,43 +29,14 @@ const (
 	ExitSignIn = 3 // a person must sign in interactively
 )
 
-// SignInRequiredError means only a person signing in can fix things.
-type SignInRequiredError struct {
-	Profile string
-	Reason  string
-	Run     string // the command to run; "" means reauth
-	Fix     string // what else the person must do, "" if signing in is all
-	Claims  string // a claims challenge the sign-in must carry
-}
+// SignInRequiredError means only a person signing in can fix things
+// (exit status 3); TransientError that a later try may work.
+type (
+	SignInRequiredError = account.SignInRequiredError
+	TransientError      = account.TransientError
+)
 
-func (e *SignInRequiredError) Error() string {
-	msg := fmt.Sprintf("profile %q needs an interactive sign-in (%s); run: %s", e.Profile, e.Reason, e.command())
-	if e.Fix != "" {
-		msg += "\nfix: " + e.Fix
-	}
-	return msg
-}
-
-// command is the command that signs the profile in: Run, or reauth, with
-// the claims challenge when there is one and Run does not carry it.
-func (e *SignInRequiredError) command() string {
-	run := e.Run
-	if run == "" {
-		run = "ms365auth reauth" + profileFlag(e.Profile)
-	}
-	if e.Claims != "" && !strings.Contains(run, " --claims ") {
-		run += " --claims " + entra.EncodeClaims(e.Claims)
-	}
-	return run
-}
-
-func notLinked(name string) *SignInRequiredError {
-	run := "ms365auth link" + profileFlag(name) + " --client-id <application ID>"
-	if name == profile.SandboxName {
-		run = "ms365auth link --sandbox"
-	}
-	return &SignInRequiredError{Profile: name, Reason: "it is not linked", Run: run}
-}
+func notLinked(name string) *SignInRequiredError { return account.NotLinked(name) }
 
 // silentExit carries an exit code whose message was already printed.
 type silentExit int
@@ -88,7 +60,36 @@ type Env struct {
 	// OpenStore returns the store for a profile's settings.
 	OpenStore func(storeName string) (store.Store, error)
 
-	args []string // the command line, set by Run
+	args     []string         // the command line, set by Run
+	accounts *account.Service // built from the fields above on first use
+}
+
+// account is the use-case layer for linked profiles, with its dependencies
+// taken from env once: settings, stores, lock, clock, HTTP client,
+// environment and state directory.
+func (env *Env) account() *account.Service {
+	if env.accounts != nil {
+		return env.accounts
+	}
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	stateDir, _ := statedir.Dir(getenv) // "" makes pending sign-ins say where to look
+	env.accounts = account.New(account.Deps{
+		Settings:   profile.NewSettings(getenv),
+		OpenStore:  env.OpenStore,
+		Lock:       account.FileLock(getenv),
+		Now:        now,
+		HTTPClient: env.HTTPClient,
+		Getenv:     getenv,
+		StateDir:   stateDir,
+	})
+	return env.accounts
 }
 
 // DefaultEnv is the real process environment.
@@ -103,24 +104,13 @@ func DefaultEnv() *Env {
 	// env.Getenv, not os.Getenv: the passphrase is no longer in the
 	// process environment (withoutSecretEnv).
 	env.OpenStore = func(name string) (store.Store, error) {
-		st, err := openStore(name, env.Getenv)
+		st, err := account.OpenStore(name, env.Getenv)
 		if f, ok := st.(*store.File); ok {
 			f.Warn = func(msg string) { fmt.Fprintln(env.Err, "warning: "+msg) }
 		}
 		return st, err
 	}
 	return env
-}
-
-// openStore opens a store by name; "" is the keyring.
-func openStore(name string, getenv func(string) string) (store.Store, error) {
-	switch name {
-	case "", storeKeyring:
-		return store.NewKeyring(), nil
-	case storeFile:
-		return store.NewFile(getenv)
-	}
-	return nil, unknownStore(name)
 }
 
 // Main runs the command line and returns the process exit code.
@@ -190,37 +180,15 @@ func exitCode(err error) int {
 	return ExitError
 }
 
-// hinted attaches the fix for an Entra error to it, as a second line.
-type hinted struct {
-	err  error
-	hint string
+// withHint adds the AADSTS table's fix, filled in for profile p.
+func withHint(err error, p *profile.Profile) error { return settingsOnly().WithHint(err, p) }
+
+// settingsOnly is the use-case layer for code without an Env at hand
+// (hints, settings), reading the settings file this process names.
+func settingsOnly() *account.Service {
+	return account.New(account.Deps{Settings: profile.NewSettings(os.Getenv)})
 }
 
-func (h *hinted) Error() string { return h.err.Error() + "\nfix: " + h.hint }
-func (h *hinted) Unwrap() error { return h.err }
-
-// withHint adds the AADSTS table's fix, filled in for profile p (see
-// hintContext, which reads the settings: only for an error with a fix).
-func withHint(err error, p *profile.Profile) error {
-	var ee *entra.Error
-	if err == nil || !errors.As(err, &ee) {
-		return err
-	}
-	var rue *entra.ReturnedURLError
-	if errors.As(err, &rue) {
-		return err // already says what to do
-	}
-	if h := entra.ErrorFix(ee, hintContext(p)); h != "" {
-		return &hinted{err: err, hint: h}
-	}
-	return err
-}
-
-func profileFlag(name string) string {
-	if name == "" || name == "default" {
-		return ""
-	}
-	return " --profile " + name
-}
+func profileFlag(name string) string { return account.ProfileFlag(name) }
 
 func isTerminal(f *os.File) bool { return f != nil && termio.IsTerminal(f) }

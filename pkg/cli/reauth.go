@@ -12,10 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // notifyTimeout bounds --notify-cmd.
@@ -87,13 +87,20 @@ what needs attention.`,
 }
 
 func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
-	old, err := loadProfile(o.Profile)
+	old, err := env.account().Profile(o.Profile)
 	if err != nil {
 		return err
 	}
 	if old.Sandbox {
 		return sandboxEnded()
 	}
+	// Read again under the lock: a store move may have switched the
+	// settings and emptied the store they named before.
+	linked, err := env.account().LoadLinked(ctx, o.Profile)
+	if err != nil {
+		return err
+	}
+	old, st, rec := linked.Profile, linked.Store, linked.Record
 	p := *old
 	if len(o.Scopes) > 0 || len(o.RemoveScopes) > 0 {
 		if p.Scopes, err = entra.ChangeScopes(old.Scopes, o.Scopes, o.RemoveScopes); err != nil {
@@ -102,14 +109,6 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	}
 	scopesChanged := !slices.Equal(p.Scopes, old.Scopes)
 	added := entra.OtherResourceScopes(p.Scopes, old.Scopes)
-	st, err := openProfileStore(env, &p)
-	if err != nil {
-		return err
-	}
-	rec, err := st.Load(p.Name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	u := newUI(env, p.Sandbox)
 
 	// A refusal may carry a claims challenge the sign-in must answer, and a
@@ -125,30 +124,34 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	case len(added) > 0:
 		why = "the scopes changed: " + strings.Join(added, " ") + " need consent"
 	default:
-		fresh, err := newRefresher(env, &p, st).ensure(ctx, rec, nil, 0, true)
+		var narrower []string // only removals: try the narrower set
+		if scopesChanged {
+			narrower = p.Scopes
+		}
+		renewed, err := env.account().Renew(ctx, p.Name, narrower)
 		var sr *SignInRequiredError
 		switch {
 		case err == nil && scopesChanged:
 			// Only removals: the refresh with fewer scopes worked, so the
 			// profile asks for those from now on.
-			if err := updateConfig(func(c *profile.Config) {
+			if err := env.account().Settings().Update(func(c *profile.Config) {
 				if cur := c.Get(p.Name); cur != nil {
 					cur.Scopes = p.Scopes
 				}
 			}); err != nil {
 				return fmt.Errorf("refreshed, but the profile's new scopes could not be saved: %w", err)
 			}
-			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), fresh.Expiry.Local().Format(time.RFC1123))
+			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), renewed.Expiry.Local().Format(time.RFC1123))
 			u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
-			warnRefreshTokenEnding(env, p.Name, fresh)
+			warnRefreshTokenEnding(env, p.Name, renewed)
 			return nil
 		case err == nil:
 			// Unattended, all is well: say nothing, since cron mails
 			// whatever a job prints.
 			if !o.NonInteractive {
-				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, fresh.Expiry.Local().Format(time.RFC1123))
+				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, renewed.Expiry.Local().Format(time.RFC1123))
 			}
-			warnRefreshTokenEnding(env, p.Name, fresh)
+			warnRefreshTokenEnding(env, p.Name, renewed)
 			return nil
 		case errors.As(err, &sr):
 			why, fix = sr.Reason, sr.Fix
@@ -204,7 +207,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		return fmt.Errorf("signed in as %s, but profile %q is linked to %s: nothing was changed; sign in as %s, or link the other account under its own profile: ms365auth link --profile NAME",
 			firstNonEmpty(res.Claims.Account(), "another account"), p.Name, rec.Account, rec.Account)
 	}
-	return keepLink(ctx, env, u, st, &p, res, secret, false, false)
+	return keepLink(ctx, env, u, &p, res, account.KeepOptions{Store: st, Secret: secret})
 }
 
 // needPerson ends an unattended reauth: it runs the notification command
@@ -245,6 +248,4 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInReq
 }
 
 // listFlag writes a list flag (--scopes) with values for a command to run.
-func listFlag(flag string, values []string) string {
-	return " " + flag + " '" + strings.Join(values, ",") + "'"
-}
+func listFlag(flag string, values []string) string { return account.ListFlag(flag, values) }

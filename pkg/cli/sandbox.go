@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -15,11 +16,7 @@ const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
 // sandboxEnded is what renewing the sandbox profile meets: its stand-in
 // for Entra ID lived only while "link --sandbox" ran, so no refresh or
 // sign-in can reach it again, now or later.
-func sandboxEnded() *SignInRequiredError {
-	return &SignInRequiredError{Profile: profile.SandboxName, Reason: sandboxEndedReason, Run: "ms365auth link --sandbox"}
-}
-
-const sandboxEndedReason = "the sandbox has ended: its stand-in for Entra ID ran only while ms365auth link --sandbox ran"
+func sandboxEnded() *SignInRequiredError { return account.SandboxEnded() }
 
 // sandboxRun runs the primary method end to end against a local stand-in
 // for Entra ID, so a newcomer sees link, paste, keyring and status without
@@ -91,7 +88,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return withHint(err, p)
 	}
-	if err := keepLink(ctx, env, u, st, p, res, "", false, false); err != nil {
+	if err := keepLink(ctx, env, u, p, res, account.KeepOptions{Store: st}); err != nil {
 		return err
 	}
 	u.say("Now try: ms365auth status --profile sandbox")

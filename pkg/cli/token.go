@@ -63,7 +63,7 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 			return err
 		}
 	}
-	p, err := loadProfile(o.Profile)
+	p, err := env.account().Profile(o.Profile)
 	if err != nil {
 		return err
 	}

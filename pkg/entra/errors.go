@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/ms365auth/ms365auth/pkg/retry"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
@@ -21,8 +23,8 @@ type Error struct {
 	Description string // first line of error_description, no trace lines
 	Suberror    string
 	Claims      string
-	HTTPStatus  int // 0 for redirects
-	RetryAfter  int // seconds, from a Retry-After header, 0 if none
+	HTTPStatus  int           // 0 for redirects
+	RetryAfter  time.Duration // from a Retry-After header, 0 if none
 	// TraceID and CorrelationID (GUIDs) and Timestamp identify the answer
 	// in the tenant's sign-in logs, for an admin; "" when not sent.
 	TraceID, CorrelationID, Timestamp string
@@ -117,8 +119,8 @@ func (b tokenErrorBody) firstCode() int {
 // claims) and falls back to the fields x/oauth2 parsed. The AADSTS number is
 // error_codes[0], else the first AADSTSnnnn in the description, else the
 // code parameter of error_uri. HTTPStatus
-// comes from the response, and RetryAfter from a Retry-After header holding
-// whole seconds (the form Entra uses). A nil argument gives nil.
+// comes from the response, and RetryAfter from a Retry-After header (Entra
+// sends whole seconds; dates are understood too). A nil argument gives nil.
 func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	if re == nil {
 		return nil
@@ -158,8 +160,8 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	e.Timestamp = strings.TrimSpace(servertext.Clean(body.str("timestamp")))
 	if r := re.Response; r != nil {
 		e.HTTPStatus = r.StatusCode
-		if n, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After"))); err == nil && n > 0 {
-			e.RetryAfter = n
+		if wait, ok := retry.After(r.Header, time.Now()); ok {
+			e.RetryAfter = wait
 		}
 	}
 	return e

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
@@ -65,7 +66,7 @@ func TestFromRetrieveError(t *testing.T) {
 			"AADSTS7000218: The request body", false, false},
 		{"throttled, HTTP 429 with Retry-After", 429, map[string]string{"Content-Type": "application/json", "Retry-After": "30"},
 			`{"error":"temporarily_unavailable","error_description":"Too many requests."}`,
-			&Error{Err: "temporarily_unavailable", Description: "Too many requests.", HTTPStatus: 429, RetryAfter: 30},
+			&Error{Err: "temporarily_unavailable", Description: "Too many requests.", HTTPStatus: 429, RetryAfter: 30 * time.Second},
 			"temporarily_unavailable: Too many requests.", false, true},
 		{"HTML 503", 503, map[string]string{"Content-Type": "text/html", "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
 			`<html><body>Service Unavailable</body></html>`,

@@ -10,13 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/interrupt"
+	"github.com/ms365auth/ms365auth/pkg/retry"
 )
 
 // Retry policy for 429, 503, 504 and 509 and for failed connections: bounded in
@@ -153,7 +152,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 		return nil, err
 	}
 	renew, renewed, answered := false, false, false
-	waited, backoff := time.Duration(0), firstBackoff
+	waited, backoff := time.Duration(0), retry.NewBackoff(firstBackoff)
 	for attempt := 1; ; attempt++ {
 		token, err := c.Token(ctx, renew)
 		if err != nil {
@@ -166,20 +165,19 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 				return nil, err
 			}
 			cerr := &ConnectionError{Method: req.Method, URL: req.URL.Redacted(), Err: connectionFailure(err)}
-			if !neverSent(err) && !idempotent(req.Method) {
+			if !neverSent(err) && !retry.Idempotent(req.Method) {
 				cerr.MaybeApplied = true
 				return nil, cerr
 			}
 			if attempt >= maxAttempts || !retryableFailure(err) {
 				return nil, cerr
 			}
-			if err := c.pause(ctx, cerr.Error(), backoff, &waited); err != nil {
+			if err := c.pause(ctx, cerr.Error(), backoff.Next(), &waited); err != nil {
 				if ctx.Err() != nil {
 					return nil, err
 				}
 				return nil, cerr
 			}
-			backoff *= 2
 			continue
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -206,16 +204,15 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 			continue
 		}
 		herr := &HTTPError{Method: req.Method, URL: req.URL.Redacted(), Resp: resp, Body: body}
-		if resp.StatusCode == http.StatusGatewayTimeout && !idempotent(req.Method) {
+		if resp.StatusCode == http.StatusGatewayTimeout && !retry.Idempotent(req.Method) {
 			// The gateway gave up waiting, not the service: it may have
 			// done the work.
 			herr.MaybeApplied = true
 			return nil, herr
 		}
 		if retryable(resp.StatusCode) && attempt < maxAttempts {
-			wait := retryAfter(resp.Header, backoff, time.Now())
+			wait := retryAfter(resp.Header, backoff.Next(), time.Now())
 			if err := c.pause(ctx, "Graph answered "+resp.Status, wait, &waited); err == nil {
-				backoff *= 2
 				continue
 			} else if ctx.Err() != nil {
 				return nil, err
@@ -394,17 +391,6 @@ func retryable(status int) bool {
 	return false
 }
 
-// idempotent methods can be sent twice with the effect of once (RFC 9110
-// section 9.2.2): a lost answer is no reason not to try again. POST and
-// PATCH (sendMail, creating an event) are not.
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
-}
-
 // neverSent: the connection was never made, so nothing reached the server
 // and any request can be sent again.
 func neverSent(err error) bool {
@@ -439,32 +425,11 @@ func connectionFailure(err error) error {
 	return err
 }
 
-// retryAfter is how long Retry-After asks to wait: delay-seconds or an
-// HTTP-date (RFC 9110 section 10.2.3). A date is measured from the
-// answer's Date when it has one, so a local clock that is off does not
-// matter. Without a usable value it is backoff (Graph's throttling guidance
-// asks for exponential backoff then); a value too large to represent is
-// treated as a very long wait, never as none.
+// retryAfter is how long Retry-After asks to wait (retry.After); without
+// a usable value it is backoff, as Graph's throttling guidance asks.
 func retryAfter(h http.Header, backoff time.Duration, now time.Time) time.Duration {
-	const forever = 1 << 62
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v != "" && strings.Trim(v, "0123456789") == "" {
-		s, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || s > forever/int64(time.Second) {
-			return forever
-		}
-		return time.Duration(s) * time.Second
+	if wait, ok := retry.After(h, now); ok {
+		return wait
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && strings.Trim(v, "0123456789.") == "" {
-		// Not RFC 9110, but some gateways send fractions of a second.
-		return time.Duration(min(s, float64(forever/int64(time.Second))) * float64(time.Second))
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return backoff
-	}
-	if date, err := http.ParseTime(h.Get("Date")); err == nil {
-		now = date
-	}
-	return max(t.Sub(now), 0)
+	return backoff
 }

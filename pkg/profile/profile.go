@@ -73,11 +73,12 @@ func ValidateName(name string) error {
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/ms365auth/config.json (or the platform's
-// equivalent); MS365AUTH_CONFIG overrides it.
-func DefaultPath() (string, error) {
-	if p := os.Getenv("MS365AUTH_CONFIG"); p != "" {
+// equivalent); MS365AUTH_CONFIG, as getenv reads it, overrides it.
+func DefaultPath(getenv func(string) string) (string, error) {
+	if p := getenv("MS365AUTH_CONFIG"); p != "" {
 		return p, nil
 	}
+	// The platform's rule (XDG_CONFIG_HOME on Linux and BSD, not on macOS).
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("cannot find the config directory (set XDG_CONFIG_HOME or MS365AUTH_CONFIG): %w", err)

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+	"github.com/ms365auth/ms365auth/pkg/statedir"
 )
 
 // Environment variables the file store reads its passphrase from.
@@ -93,20 +94,14 @@ func NewFile(getenv func(string) string) (*File, error) {
 	return f, nil
 }
 
-// FileDir is where the file store keeps its files:
-// $XDG_STATE_HOME/ms365auth/store, by default ~/.local/state/ms365auth/store.
+// FileDir is where the file store keeps its files: the store directory
+// under statedir.Dir, by default ~/.local/state/ms365auth/store.
 func FileDir(getenv func(string) string) (string, error) {
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "ms365auth", "store"), nil
+	dir, err := statedir.Dir(getenv)
+	if err != nil {
+		return "", fmt.Errorf("cannot find a place for the file store: %w", err)
 	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("cannot find a place for the file store (set XDG_STATE_HOME): %w", err)
-		}
-	}
-	return filepath.Join(home, ".local", "state", "ms365auth", "store"), nil
+	return filepath.Join(dir, "store"), nil
 }
 
 // Name reports "file".

@@ -9,32 +9,13 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 )
 
-// LockDir is where the per-profile lock files live: $XDG_RUNTIME_DIR when
-// set (memory-backed and private), else the XDG state directory.
-func LockDir() (string, error) {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "ms365auth"), nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "ms365auth", "locks"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot find a place for lock files (set XDG_RUNTIME_DIR): %w", err)
-	}
-	return filepath.Join(home, ".local", "state", "ms365auth", "locks"), nil
-}
-
 // Lock takes the cross-process lock of a profile, waiting until ctx is
 // done. Whoever refreshes a profile's tokens holds it, and re-reads the
 // store after taking it: N processes asking at once cause one refresh.
 // The lock is advisory (flock) and released by the kernel if the holder dies.
-func Lock(ctx context.Context, profile string) (unlock func(), err error) {
+// The lock files live in dir (statedir.LockDir).
+func Lock(ctx context.Context, dir, profile string) (unlock func(), err error) {
 	if err := checkProfile(profile); err != nil {
-		return nil, err
-	}
-	dir, err := LockDir()
-	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -1,0 +1,84 @@
+package account
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+)
+
+// PendingLifetime is how long a pending sign-in lasts: about as long as
+// Entra's authorization codes, so a later finish would fail anyway.
+const PendingLifetime = 10 * time.Minute
+
+// Pending is a sign-in started by one process ("link --print-link", or an
+// unattended reauth) that "link --returned-url" finishes in another.
+type Pending struct {
+	Profile  profile.Profile `json:"profile"`
+	State    string          `json:"state"`
+	Verifier string          `json:"verifier"`
+	Created  time.Time       `json:"created"`
+}
+
+// pendingPath is where profile name's pending sign-in is kept.
+func (s *Service) pendingPath(name string) (string, error) {
+	if s.d.StateDir == "" {
+		return "", errors.New("cannot find a state directory (set XDG_STATE_HOME)")
+	}
+	return filepath.Join(s.d.StateDir, "pending-"+name+".json"), nil
+}
+
+// SavePending keeps what "link --returned-url" needs to finish auth for p.
+func (s *Service) SavePending(p *profile.Profile, auth *flow.Authorization) error {
+	path, err := s.pendingPath(p.Name)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(Pending{Profile: *p, State: auth.State, Verifier: auth.Verifier(), Created: s.d.Now()})
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data)
+}
+
+// LoadPending reads profile name's pending sign-in. One that cannot be
+// read or is too old is removed, and the error says how to start again.
+func (s *Service) LoadPending(name string) (*Pending, error) {
+	path, err := s.pendingPath(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no sign-in is waiting for a returned URL in profile %q: start one with: ms365auth link%s --print-link", name, ProfileFlag(name))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ps Pending
+	if err := json.Unmarshal(data, &ps); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("the waiting sign-in could not be read; start again with: ms365auth link%s --print-link", ProfileFlag(name))
+	}
+	if s.d.Now().Sub(ps.Created) > PendingLifetime {
+		os.Remove(path)
+		return nil, fmt.Errorf("the sign-in started with --print-link is older than 10 minutes and its code has expired: start again with: ms365auth link%s --print-link", ProfileFlag(name))
+	}
+	ps.Profile.Name = name
+	return &ps, nil
+}
+
+// DropPending removes profile name's pending sign-in, if any: its code is
+// spent, or the profile logged out.
+func (s *Service) DropPending(name string) {
+	if path, err := s.pendingPath(name); err == nil {
+		os.Remove(path)
+	}
+}

@@ -1,0 +1,235 @@
+package account
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
+	"github.com/ms365auth/ms365auth/pkg/store"
+	"github.com/ms365auth/ms365auth/pkg/tokenlife"
+)
+
+// Token states as status reports them.
+const (
+	StateValid       = "valid"        // the access token is usable now
+	StateExpired     = "expired"      // expired, but a refresh token can renew it
+	StateNeedsReauth = "needs_reauth" // a person must sign in
+	StateNotLinked   = "not_linked"
+	StateUnreadable  = "unreadable" // linked, but its record cannot be opened here
+)
+
+// Status is one profile's state, judged from its settings and record
+// without asking Entra; its JSON is what status --json prints. It never
+// holds a token.
+type Status struct {
+	Profile              string       `json:"profile"`
+	Linked               bool         `json:"linked"`
+	State                string       `json:"state"`
+	Account              string       `json:"account,omitempty"`
+	Name                 string       `json:"name,omitempty"`
+	TenantID             string       `json:"tenant_id,omitempty"`
+	ClientID             string       `json:"client_id,omitempty"`
+	Authority            string       `json:"authority,omitempty"`
+	Method               string       `json:"method,omitempty"`
+	RedirectURI          string       `json:"redirect_uri,omitempty"`
+	Scopes               []string     `json:"scopes"`
+	ScopesAsRequested    bool         `json:"scopes_as_requested,omitempty"` // the server did not list them
+	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool         `json:"refresh_token"`
+	RefreshTokenDaysLeft *int         `json:"refresh_token_days_left,omitempty"`
+	LinkedAt             *time.Time   `json:"linked_at,omitempty"`
+	LastRefreshAt        *time.Time   `json:"last_refresh_at,omitempty"`
+	Store                string       `json:"store,omitempty"`
+	Encrypted            *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
+	Reason               string       `json:"reason,omitempty"`
+	Fix                  string       `json:"fix,omitempty"`
+	Sandbox              bool         `json:"sandbox,omitempty"`
+	Error                string       `json:"error,omitempty"`
+	OtherTokens          []OtherToken `json:"other_tokens,omitempty"`
+	Warnings             []string     `json:"warnings,omitempty"`
+
+	// PassphraseSet says, for the file store, that new writes are encrypted.
+	PassphraseSet bool `json:"-"`
+}
+
+// OtherToken is an access token kept for another resource (token --scopes),
+// e.g. Exchange for IMAP and SMTP. It never holds the token.
+type OtherToken struct {
+	Resource  string     `json:"resource"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Valid     bool       `json:"valid"`
+}
+
+// RefreshTokenDeadReason is why a profile whose refresh token went unused
+// past Entra's cut-off needs a person.
+const RefreshTokenDeadReason = "the refresh token went unused for 90 days, so Entra refuses it (AADSTS700082)"
+
+// Describe judges the named profiles of cfg, reading each one's record
+// once. A store found unavailable is not asked again for the next profile
+// (status --all waits for a hung keyring once, not once per profile).
+func (s *Service) Describe(cfg *profile.Config, names []string) []Status {
+	now := s.d.Now()
+	stores := map[string]store.Store{}
+	var out []Status
+	for _, name := range names {
+		out = append(out, s.describe(cfg.Get(name), name, stores, now))
+	}
+	return out
+}
+
+// describe reads one profile's record (one store read) and judges it.
+func (s *Service) describe(p *profile.Profile, name string, stores map[string]store.Store, now time.Time) Status {
+	st := Status{Profile: name, State: StateNotLinked, Scopes: []string{}}
+	if p == nil {
+		return st
+	}
+	st.ClientID, st.Method, st.RedirectURI, st.Sandbox = p.ClientID, p.Method, p.RedirectURI, p.Sandbox
+	st.Authority = strings.TrimSuffix(p.AuthorityHost, "/") + "/" + p.Tenant
+	st.RequestedScopes = p.Scopes
+	st.Store = p.Store
+	storeName, err := s.ProfileStoreName(p)
+	if err != nil {
+		st.Error = err.Error()
+		return st
+	}
+	st.Store = storeName
+	tokens, ok := stores[storeName]
+	if !ok {
+		opened, err := s.d.OpenStore(storeName)
+		if err != nil {
+			st.Error = err.Error()
+			return st
+		}
+		tokens = &stickyStore{Store: opened}
+		stores[storeName] = tokens
+	}
+	if f := FileStoreOf(tokens); f != nil {
+		st.PassphraseSet = f.Encrypted()
+		if enc, err := f.RecordEncrypted(name); err == nil {
+			st.Encrypted = &enc
+		}
+	}
+	rec, err := tokens.Load(name)
+	if errors.Is(err, store.ErrNotFound) {
+		st.Reason = "settings exist but no tokens are stored"
+		return st
+	}
+	if fix := UnreadableFix(err, name); fix != "" {
+		st.Linked, st.State, st.Reason, st.Fix = true, StateUnreadable, err.Error(), fix
+		return st
+	}
+	if err != nil {
+		st.Error = err.Error()
+		return st
+	}
+	st.Linked = true
+	// Cleaned again: a record stored by an older version may hold raw claims.
+	st.Account, st.Name, st.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
+	if rec.Scopes != nil {
+		st.Scopes, st.ScopesAsRequested = rec.Scopes, rec.ScopesAsRequested
+	}
+	st.RefreshToken = rec.RefreshToken != ""
+	st.AccessTokenExpiresAt = timePtr(rec.Expiry)
+	st.LinkedAt = timePtr(rec.LinkedAt)
+	st.LastRefreshAt = timePtr(rec.LastRefreshAt)
+	st.OtherTokens = otherTokens(rec, now)
+	life := lifeOf(rec)
+	if left, ok := tokenlife.DaysLeft(life, now); ok && !rec.NeedsReauth {
+		st.RefreshTokenDaysLeft = &left
+	}
+	switch {
+	case rec.NeedsReauth:
+		st.State, st.Reason, st.Fix = StateNeedsReauth, servertext.Safe(rec.ReauthReason), servertext.Safe(rec.ReauthFix)
+	case tokenlife.Dead(life, now):
+		// Checked before the access token: whatever it has left is hours,
+		// and no refresh will follow it.
+		st.State, st.Reason = StateNeedsReauth, RefreshTokenDeadReason
+	case now.Before(rec.Expiry):
+		st.State = StateValid
+	case st.Sandbox:
+		st.State, st.Reason = StateNeedsReauth, SandboxEndedReason
+	case st.RefreshToken:
+		st.State = StateExpired
+	default:
+		st.State, st.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
+	}
+	if st.State != StateNeedsReauth && st.RefreshTokenDaysLeft != nil && *st.RefreshTokenDaysLeft <= tokenlife.WarnDays {
+		st.Warnings = append(st.Warnings, refreshTokenWarning(name, *st.RefreshTokenDaysLeft))
+	}
+	return st
+}
+
+// UnreadableFix says how to get at a record that exists but cannot be
+// opened (a missing or wrong passphrase, a damaged entry); "" for any
+// other error.
+func UnreadableFix(err error, profile string) string {
+	relink := "ms365auth link" + ProfileFlag(profile)
+	switch {
+	case errors.Is(err, store.ErrPassphrase):
+		return fmt.Sprintf("set %s, or %s, to the passphrase the tokens were stored with; if it is lost, sign in again, which replaces them: %s",
+			store.EnvPassphrase, store.EnvPassphraseFile, relink)
+	case errors.Is(err, store.ErrCorrupt):
+		return "sign in again, which replaces the damaged record: " + relink
+	}
+	return ""
+}
+
+// FileStoreOf returns the file store behind st, or nil for another store.
+func FileStoreOf(st store.Store) *store.File {
+	if s, ok := st.(*stickyStore); ok {
+		st = s.Store
+	}
+	f, _ := st.(*store.File)
+	return f
+}
+
+// otherTokens lists a record's tokens for other resources, in a stable
+// order (by the scopes they were asked for).
+func otherTokens(rec *store.Record, now time.Time) []OtherToken {
+	var out []OtherToken
+	for _, key := range slices.Sorted(maps.Keys(rec.Resources)) {
+		t := rec.Resources[key]
+		scopes := strings.Fields(key)
+		resource := ""
+		if len(scopes) > 0 {
+			resource = entra.ScopeResource(scopes[0])
+		}
+		out = append(out, OtherToken{Resource: resource, Scopes: scopes, ExpiresAt: timePtr(t.Expiry), Valid: t.AccessToken != "" && now.Before(t.Expiry)})
+	}
+	return out
+}
+
+// stickyStore remembers that a store is unavailable, so that status --all
+// waits for a hung keyring once, not once per profile.
+type stickyStore struct {
+	store.Store
+	down error
+}
+
+func (s *stickyStore) Load(name string) (*store.Record, error) {
+	if s.down != nil {
+		return nil, s.down
+	}
+	rec, err := s.Store.Load(name)
+	var u *store.UnavailableError
+	if errors.As(err, &u) {
+		s.down = err
+	}
+	return rec, err
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
+}

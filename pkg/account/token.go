@@ -1,0 +1,142 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/store"
+	"github.com/ms365auth/ms365auth/pkg/tokenlife"
+)
+
+// TokenRequest says which access token a command needs.
+type TokenRequest struct {
+	Scopes []string      // scopes or features (--scopes); nil: the profile's own resource
+	Margin time.Duration // renew when the token expires within this
+	Force  bool          // renew even a valid token: the resource refused it
+}
+
+// Token is an access token and what its user should be told about it.
+type Token struct {
+	AccessToken string
+	Expiry      time.Time
+	// Warnings are one-line messages for standard error (without the
+	// "warning: " prefix): a refresh token that dies soon, a renewal that
+	// failed for now while the current token still works.
+	Warnings []string
+}
+
+// AccessToken is the one path by which commands (token, api) get an access
+// token of profile name: the stored one while it is fresh enough, else a
+// refresh under the profile's lock. When renewing early fails for now but
+// the stored token still works, that token is returned with a warning: a
+// mail client or script is better served by it than by an error.
+//
+// The first read happens without the lock and is only trusted to say
+// "this token is good": anything else (no tokens, an old token) is judged
+// again under the lock, with the settings read again, so that a profile
+// being moved to another store is never reported as not linked.
+func (s *Service) AccessToken(ctx context.Context, name string, req TokenRequest) (*Token, error) {
+	var scopes []string
+	if len(req.Scopes) > 0 {
+		resolved, err := entra.ResolveScopes(req.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		scopes = entra.ResourceScopes(resolved)
+	}
+	key := ResourceKey(scopes)
+	seen, err := s.peek(name)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.ensure(ctx, renewal{name: name, seen: seen, scopes: scopes, margin: req.Margin, force: req.Force})
+	var te *TransientError
+	if err != nil && (!errors.As(err, &te) || req.Force || seen == nil) {
+		return nil, err
+	}
+	if err != nil {
+		rec = seen // unchanged by the failure
+	}
+	t := &Token{}
+	if w := RefreshTokenWarning(name, rec, s.d.Now()); w != "" {
+		t.Warnings = append(t.Warnings, w)
+	}
+	got := TokenFor(rec, key)
+	if err != nil {
+		if !ValidFor(rec, key, s.d.Now(), 0) {
+			return nil, err
+		}
+		t.Warnings = append(t.Warnings, err.Error(), "using the current token, which is valid until "+got.Expiry.Local().Format(time.RFC1123))
+	}
+	t.AccessToken, t.Expiry = got.AccessToken, got.Expiry
+	return t, nil
+}
+
+// peek reads profile name's record without the lock: nil when the
+// settings or the store have none (ensure then judges under the lock).
+func (s *Service) peek(name string) (*store.Record, error) {
+	p, err := s.Profile(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.OpenProfileStore(p)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := st.Load(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return rec, err
+}
+
+// Renew refreshes profile name's tokens now, whatever their state
+// (reauth's keep-alive), under the lock. profileScopes, when not nil,
+// replace the scopes of its settings for this refresh.
+func (s *Service) Renew(ctx context.Context, name string, profileScopes []string) (*store.Record, error) {
+	return s.ensure(ctx, renewal{name: name, profileScopes: profileScopes, force: true})
+}
+
+// RefreshTokenWarning says, when the record's refresh token has fewer than
+// tokenlife.UrgentDays left, that it dies soon unless used and what keeps
+// it alive; "" otherwise. A refresh that succeeded has restarted its
+// clock, so this speaks only when none happened or it failed.
+func RefreshTokenWarning(name string, rec *store.Record, now time.Time) string {
+	life := lifeOf(rec)
+	if rec == nil || !tokenlife.Urgent(life, now) {
+		return ""
+	}
+	days, _ := tokenlife.DaysLeft(life, now)
+	return refreshTokenWarning(name, days)
+}
+
+// refreshTokenWarning says that the refresh token dies in days unless
+// used, and what keeps it alive.
+func refreshTokenWarning(profile string, days int) string {
+	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe in docs/recipes.md)",
+		inDays(days), ProfileFlag(profile))
+}
+
+// inDays says when, days (at least 1: a refresh token with none left is
+// dead, and then no warning is given) from now.
+func inDays(days int) string {
+	if days == 1 {
+		return "in 1 day"
+	}
+	return fmt.Sprintf("in %d days", days)
+}
+
+// lifeOf is what tokenlife needs to know of a record's refresh token.
+func lifeOf(rec *store.Record) tokenlife.RefreshToken {
+	if rec == nil || rec.RefreshToken == "" {
+		return tokenlife.RefreshToken{}
+	}
+	issued := rec.LastRefreshAt // each refresh issues a new one
+	if issued.IsZero() {
+		issued = rec.LinkedAt
+	}
+	return tokenlife.RefreshToken{Issued: issued}
+}
