@@ -91,6 +91,7 @@ type Listener struct {
 	path        string // callback path; "" is stored as "/"
 	state       string
 	redirectURI string
+	configured  string // Config.RedirectURI, as the app registration holds it
 	hint        entra.HintContext
 	lns         []net.Listener
 	srv         *http.Server
@@ -161,6 +162,7 @@ func Listen(cfg Config) (*Listener, error) {
 		path:        callbackPath(u.Path),
 		state:       cfg.State,
 		redirectURI: cfg.RedirectURI,
+		configured:  cfg.RedirectURI,
 		hint:        cfg.Hint,
 		lns:         lns,
 		done:        make(chan struct{}),

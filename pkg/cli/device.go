@@ -9,6 +9,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
 // deviceCodeLifetime is Entra's device code lifetime (entra-facts §3), for
@@ -35,7 +36,7 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 	u.say("On any device, open %s and enter the code:", da.VerificationURI)
 	fmt.Fprintln(env.Err, da.UserCode)
 	u.say("The code expires at %s. Waiting for you to sign in (Ctrl-C cancels)…", da.Expiry.Local().Format("15:04:05"))
-	spin := startProgress(env, "waiting for the sign-in", deadline)
+	spin := termio.StartProgress(env.Err, "waiting for the sign-in", deadline)
 	res, err := client.PollDevice(ctx, da)
 	spin.Stop()
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -830,7 +830,7 @@ func (d *doctor) print(o *doctorOptions) error {
 	}
 	var style termio.Styler
 	if f, ok := d.env.Out.(*os.File); ok {
-		style = termio.NewStyler(f)
+		style = termio.NewStyler(f, d.env.Getenv)
 	}
 	width := 0
 	for _, c := range d.checks {
