@@ -15,9 +15,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
-// DefaultAltRedirectURI is the alternate method's redirect URI; the port is
-// chosen at run time (Entra ignores the port of loopback redirect URIs).
-const DefaultAltRedirectURI = "http://localhost/api/ms365auth"
+// DefaultAltRedirectURI is the alternate method's redirect URI (see
+// profile.DefaultAltRedirectURI), as the flags' help names it.
+const DefaultAltRedirectURI = profile.DefaultAltRedirectURI
 
 // signInAlt runs the seed's alternate method: a callback listener receives
 // the browser's redirect, and the sign-in finishes by itself. Enter pressed

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -16,68 +15,28 @@ import (
 
 // settings merges flags, environment and the stored profile. Flags win,
 // then the environment, then what the profile remembers, then defaults
-// (for the store: see chooseStore).
+// (see profile.Profile.Apply; for the store, chooseStore).
 func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
-	p := &profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
+	base := profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
 	if old := cfg.Get(o.Profile); old != nil {
-		copy := *old
-		p = &copy
+		base = *old
 	}
-	if o.ClientID != "" {
-		p.ClientID = o.ClientID
-	}
-	if p.ClientID == "" {
+	if o.ClientID == "" && base.ClientID == "" {
 		return nil, fmt.Errorf("--client-id is required the first time profile %q is linked: use the Application (client) ID from the app registration's Overview page", o.Profile)
-	}
-	if o.Tenant != "" {
-		p.Tenant = o.Tenant
 	}
 	host := o.AuthorityHost
 	if host == "" {
 		host = env.Getenv("MS365AUTH_AUTHORITY_HOST")
 	}
-	if host != "" {
-		p.AuthorityHost = host
-	}
-	auth, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant)
+	p, err := base.Apply(profile.Change{
+		ClientID: o.ClientID, Tenant: o.Tenant, AuthorityHost: host, Scopes: o.Scopes,
+		Method: o.Method, RedirectURI: o.RedirectURI, Listen: o.Listen, TLSCert: o.TLSCert, TLSKey: o.TLSKey,
+	})
 	if err != nil {
 		return nil, err
 	}
-	p.AuthorityHost, p.Tenant = auth.Host, auth.Tenant
-	if len(o.Scopes) > 0 || len(p.Scopes) == 0 {
-		requested := o.Scopes
-		if len(requested) == 0 {
-			requested = []string{"User.Read"}
-		}
-		if p.Scopes, err = entra.ResolveScopes(requested); err != nil {
-			return nil, err
-		}
-	}
-	if o.Method != "" && o.Method != p.Method {
-		p.Method, p.RedirectURI = o.Method, ""
-	}
-	if o.RedirectURI != "" {
-		p.RedirectURI = o.RedirectURI
-	}
-	if o.Listen != "" {
-		p.Listen = o.Listen
-	}
-	if o.TLSCert != "" || o.TLSKey != "" {
-		p.TLSCert, p.TLSKey = o.TLSCert, o.TLSKey
-	}
-	if p.Method != profile.MethodAlt {
-		p.Listen, p.TLSCert, p.TLSKey = "", "", ""
-	}
 	if p.Store, err = chooseStore(env, o.Store, p.Store); err != nil {
 		return nil, err
-	}
-	if p.RedirectURI == "" {
-		switch p.Method {
-		case profile.MethodPaste:
-			p.RedirectURI = entra.NativeClientRedirectURI
-		case profile.MethodAlt:
-			p.RedirectURI = DefaultAltRedirectURI
-		}
 	}
 	return p, nil
 }
