@@ -2,7 +2,8 @@
 // redirects the browser to a redirect URI that ms365auth itself serves, and
 // this package receives that one OAuth 2.0 authorization callback, checks its
 // state, answers the browser with a small page and hands the code (or Entra's
-// error) to the caller.
+// error) to the caller. While the caller waits, it can explain to a person
+// why nothing usable has arrived yet.
 //
 // It does not build authorization URLs, redeem codes, store anything or open
 // browsers; the flow that uses it does those.

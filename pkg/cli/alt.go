@@ -19,7 +19,7 @@ import (
 // profile.DefaultAltRedirectURI), as the flags' help names it.
 const DefaultAltRedirectURI = profile.DefaultAltRedirectURI
 
-// signInAlt runs the seed's alternate method: a callback listener receives
+// signInAlt runs the alternate method: a callback listener receives
 // the browser's redirect, and the sign-in finishes by itself. Enter pressed
 // early explains what has (not) arrived; Ctrl-C or the timeout cancel with
 // the listener closed and nothing stored.

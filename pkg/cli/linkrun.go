@@ -101,8 +101,10 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
-	// A URI no registration can hold (entra-facts §5) can only end at
-	// Microsoft's AADSTS50011 page: say so before anyone signs in.
+	// A URI no app registration can hold (Microsoft's redirect URI rules:
+	// absolute, https or loopback http, no fragment, at most 256
+	// characters) can only end at the AADSTS50011 page: say so before
+	// anyone signs in.
 	if p.Method != profile.MethodDevice && p.RedirectURI != "" {
 		if problem := redirectProblem(p.RedirectURI); problem != "" {
 			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, defaultRedirect(p.Method))

@@ -92,7 +92,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 	}
 }
 
-// signInPaste runs the seed's primary method: print and open the link, then
+// signInPaste runs the primary method: print and open the link, then
 // read back the URL the browser landed on.
 func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
 	auth, err := client.NewAuthorization(p.RedirectURI, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
