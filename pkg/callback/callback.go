@@ -2,7 +2,8 @@
 // redirects the browser to a redirect URI that ms365auth itself serves, and
 // this package receives that one OAuth 2.0 authorization callback, checks its
 // state, answers the browser with a small page and hands the code (or Entra's
-// error) to the caller.
+// error) to the caller. While the caller waits, it can explain to a person
+// why nothing usable has arrived yet.
 //
 // It does not build authorization URLs, redeem codes, store anything or open
 // browsers; the flow that uses it does those.
@@ -91,6 +92,7 @@ type Listener struct {
 	path        string // callback path; "" is stored as "/"
 	state       string
 	redirectURI string
+	configured  string // Config.RedirectURI, as the app registration holds it
 	hint        entra.HintContext
 	lns         []net.Listener
 	srv         *http.Server
@@ -161,6 +163,7 @@ func Listen(cfg Config) (*Listener, error) {
 		path:        callbackPath(u.Path),
 		state:       cfg.State,
 		redirectURI: cfg.RedirectURI,
+		configured:  cfg.RedirectURI,
 		hint:        cfg.Hint,
 		lns:         lns,
 		done:        make(chan struct{}),

@@ -76,7 +76,7 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
 // the report, and fails (exit 1) when any check failed.
 func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	rep := diagnose.Run(ctx, diagnoseEnv(env, o.link), diagnose.Groups())
-	if err := printDoctorReport(env.Out, rep, o.JSON); err != nil {
+	if err := printDoctorReport(env, rep, o.JSON); err != nil {
 		return err
 	}
 	if !rep.OK {
@@ -120,7 +120,8 @@ func defaultRedirect(method string) string {
 
 // printDoctorReport writes the report: JSON, or one line per check with
 // its fix below.
-func printDoctorReport(w io.Writer, rep diagnose.Report, asJSON bool) error {
+func printDoctorReport(env *Env, rep diagnose.Report, asJSON bool) error {
+	w := env.Out
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -128,7 +129,7 @@ func printDoctorReport(w io.Writer, rep diagnose.Report, asJSON bool) error {
 	}
 	var style termio.Styler
 	if f, ok := w.(*os.File); ok {
-		style = termio.NewStyler(f)
+		style = termio.NewStyler(f, env.Getenv)
 	}
 	width := 0
 	for _, c := range rep.Checks {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/opener"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
 	"github.com/ms365auth/ms365auth/pkg/statedir"
@@ -99,7 +100,7 @@ func DefaultEnv() *Env {
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
-		Browser:    SystemBrowser{},
+		Browser:    opener.System{Getenv: os.Getenv},
 	}
 	// env.Getenv, not os.Getenv: the passphrase is no longer in the
 	// process environment (withoutSecretEnv).

@@ -80,7 +80,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		u.say("The browser would now show a blank page at %s", abbreviateURL(raw))
 		return raw, nil
 	}
-	code, err := pasteDialogue{env: env, u: u, profile: profile.SandboxName, onEmpty: playBrowser}.code(ctx, auth)
+	code, err := pasteDialogue(env, u, profile.SandboxName, playBrowser).Code(ctx, auth)
 	if err != nil {
 		return withHint(err, p)
 	}

@@ -145,7 +145,7 @@ func printStatus(env *Env, list []profileStatus, now time.Time) {
 	}
 	var style termio.Styler // styles what goes to stdout only when stdout is a terminal
 	if f, ok := env.Out.(*os.File); ok {
-		style = termio.NewStyler(f)
+		style = termio.NewStyler(f, env.Getenv)
 	}
 	for i, s := range list {
 		if i > 0 {

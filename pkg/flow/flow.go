@@ -1,8 +1,10 @@
 // Package flow runs the OAuth 2.0 sign-in methods against Entra ID: the
 // authorization code grant with PKCE and state (redeemed from a pasted
 // returned URL, or from a callback to a local listener), device code, and
-// refresh. It returns tokens; it never stores them (the command decides
-// what to keep, and when) and it never talks to a terminal.
+// refresh, with the dialogue that reads a pasted returned URL back and the
+// wait for a device code. It returns tokens; it never stores them (the
+// command decides what to keep, and when) and it never talks to a terminal:
+// a dialogue reads and writes through the functions and writers it is given.
 package flow
 
 import (

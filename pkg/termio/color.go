@@ -3,12 +3,13 @@ package termio
 import "os"
 
 // ColorEnabled reports whether output written to f may carry colour and
-// other ANSI escape sequences. It is false when NO_COLOR is set to anything
-// but the empty string (https://no-color.org), when TERM is "dumb", when f is
-// not a terminal (a pipe or a file), or when a Windows console cannot be
-// switched to interpret escape sequences; true otherwise.
-func ColorEnabled(f *os.File) bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+// other ANSI escape sequences, reading the environment through getenv. It
+// is false when NO_COLOR is set to anything but the empty string
+// (https://no-color.org), when TERM is "dumb", when f is not a terminal (a
+// pipe or a file), or when a Windows console cannot be switched to
+// interpret escape sequences; true otherwise.
+func ColorEnabled(f *os.File, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
 		return false
 	}
 	return IsTerminal(f) && colorCapable(f)
@@ -19,8 +20,10 @@ func ColorEnabled(f *os.File) bool {
 type Styler struct{ enabled bool }
 
 // NewStyler returns a Styler for output written to f, styling only if
-// ColorEnabled(f).
-func NewStyler(f *os.File) Styler { return Styler{enabled: ColorEnabled(f)} }
+// ColorEnabled(f, getenv).
+func NewStyler(f *os.File, getenv func(string) string) Styler {
+	return Styler{enabled: ColorEnabled(f, getenv)}
+}
 
 // ColorStyler returns a Styler that always styles, for a --color=always
 // setting and for tests.

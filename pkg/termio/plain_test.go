@@ -160,12 +160,11 @@ func TestStyler(t *testing.T) {
 
 func TestColorEnabledPipe(t *testing.T) {
 	_, w := pipe(t)
-	t.Setenv("NO_COLOR", "")
-	t.Setenv("TERM", "xterm-256color")
-	if ColorEnabled(w) {
+	getenv := envOf(map[string]string{"TERM": "xterm-256color"})
+	if ColorEnabled(w, getenv) {
 		t.Error("ColorEnabled(pipe) = true, want false")
 	}
-	if NewStyler(w).Enabled() {
+	if NewStyler(w, getenv).Enabled() {
 		t.Error("NewStyler(pipe).Enabled() = true, want false")
 	}
 	if IsTerminal(w) {
@@ -193,4 +192,10 @@ func BenchmarkReadLinePipe(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// envOf is a getenv reading vars, for tests that must not depend on the
+// environment the tests run in.
+func envOf(vars map[string]string) func(string) string {
+	return func(key string) string { return vars[key] }
 }

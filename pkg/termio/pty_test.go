@@ -317,16 +317,15 @@ func TestColorEnabled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("NO_COLOR", tt.noColor)
-			t.Setenv("TERM", tt.term)
+			getenv := envOf(map[string]string{"NO_COLOR": tt.noColor, "TERM": tt.term})
 			f := newFakeTerminal(t).slave
 			if tt.pipe {
 				_, f = pipe(t)
 			}
-			if got := ColorEnabled(f); got != tt.want {
+			if got := ColorEnabled(f, getenv); got != tt.want {
 				t.Errorf("ColorEnabled = %v, want %v", got, tt.want)
 			}
-			if got := NewStyler(f).Green("ok") != "ok"; got != tt.want {
+			if got := NewStyler(f, getenv).Green("ok") != "ok"; got != tt.want {
 				t.Errorf("NewStyler styles = %v, want %v", got, tt.want)
 			}
 		})

@@ -1,5 +1,6 @@
 // Package termio is the terminal layer of the CLI: it reads the lines a person
-// types or pastes at a prompt, and decides whether output may be coloured.
+// types or pastes at a prompt, decides whether output may be coloured, and
+// draws a progress spinner while a command waits.
 //
 // It exists because a terminal in canonical ("cooked") mode silently cuts a
 // line short: Linux keeps at most 4,095 bytes of a line and macOS 1,024, while
