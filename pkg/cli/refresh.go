@@ -93,6 +93,11 @@ func (r *refresher) ensure(ctx context.Context, rec *store.Record, scopes []stri
 	if err != nil {
 		return nil, r.failed(rec, scopes, err)
 	}
+	// A refresh must not turn the profile into another account.
+	linked := entra.LinkedAccount{Account: rec.Account, Subject: rec.Subject, TenantID: rec.TenantID, ObjectID: rec.ObjectID}
+	if err := entra.SameAccount(linked, res.Claims, "ms365auth link"+profileFlag(r.p.Name)); res.IDToken && err != nil {
+		return nil, err
+	}
 	apply(rec, res, key, r.env.Now())
 	if err := r.st.Save(r.p.Name, rec); err != nil {
 		return nil, fmt.Errorf("refreshed, but could not store the new tokens: %w", err)
@@ -255,6 +260,7 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 			rec.Scopes, rec.ScopesAsRequested = res.Scopes, res.ScopesAsRequested
 		}
 		if res.IDToken {
+			rec.Subject = firstNonEmpty(rec.Subject, res.Claims.Sub) // learnt by records older than it
 			rec.Account = firstNonEmpty(res.Claims.Account(), rec.Account)
 			rec.Name = firstNonEmpty(res.Claims.Name, rec.Name)
 		}
