@@ -187,8 +187,9 @@ func TestAPIPaginatesOddPages(t *testing.T) {
 		w.Write([]byte(`{"value":[{"stolen":true}]}`))
 	}))
 	defer foreign.Close()
+	// Unstarted, so that other.URL is set before the handler can read it.
 	var other *httptest.Server
-	other = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	other = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Query().Get("page") {
 		case "":
@@ -203,6 +204,7 @@ func TestAPIPaginatesOddPages(t *testing.T) {
 			fmt.Fprintf(w, `{"value":[{"n":1}],"@odata.nextLink":%q}`, other.URL+"/v1.0/items?page=loop")
 		}
 	}))
+	other.Start()
 	defer other.Close()
 	h.env = append(h.env, "MS365AUTH_GRAPH_URL="+other.URL)
 	r = h.run("", "api", "--paginate", "--jsonl", "/items")
