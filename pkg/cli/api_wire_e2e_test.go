@@ -216,7 +216,7 @@ func TestAPIPaginatesOddPages(t *testing.T) {
 		t.Errorf("foreign next link: exit %d, foreign hits %d, stderr:\n%s", r.code, foreignHits.Load(), r.stderr)
 	}
 	r = h.run("", "api", "--paginate", "/items?page=loop")
-	if r.code != 1 || !strings.Contains(r.stderr, "is that page itself") {
+	if r.code != 1 || !strings.Contains(r.stderr, "a page already fetched") {
 		t.Errorf("looping next link: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
