@@ -83,7 +83,9 @@ func TestPaginateChecksTheDeltaLink(t *testing.T) {
 			t.Errorf("%q: link %q, error %v; want an error naming %q", tc.link, link, err, tc.want)
 		}
 	}
-	c, req, _ := pager(t, func(string, string) string { return `{"value":[],"@odata.deltaLink":"/v1.0/items/delta?$deltatoken=abc"}` })
+	c, req, _ := pager(t, func(string, string) string {
+		return `{"value":[],"@odata.deltaLink":"/v1.0/items/delta?$deltatoken=abc"}`
+	})
 	link, err := c.Paginate(context.Background(), req, &Writer{Out: io.Discard}, 0)
 	if err != nil || !strings.HasPrefix(link, c.Cloud.Graph+"/v1.0/items/delta?") {
 		t.Errorf("a good delta link: %q, %v", link, err)
