@@ -110,8 +110,7 @@ func TestAnswersHeldInMemoryAreCapped(t *testing.T) {
 	if err := (&Writer{Out: &n}).Body(context.Background(), huge(), "https://graph.example/x"); err != nil || n < MaxAnswer {
 		t.Errorf("streamed: %d bytes, %v", n, err)
 	}
-	var srvHuge *httptest.Server
-	srvHuge = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(w, huge()) }))
+	srvHuge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(w, huge()) }))
 	defer srvHuge.Close()
 	cloud, _ := CloudFor("", srvHuge.URL)
 	c := &Client{Cloud: cloud, Log: io.Discard, Token: func(context.Context, bool) (string, error) { return "t", nil }}
