@@ -98,6 +98,7 @@ func NewRecord(res *flow.Result, now time.Time) *store.Record {
 		Name:              res.Claims.Name,
 		TenantID:          res.Claims.TID,
 		ObjectID:          res.Claims.OID,
+		Subject:           res.Claims.Sub,
 		LinkedAt:          now,
 		LastRefreshAt:     now,
 	}

@@ -94,6 +94,11 @@ func (s *Service) ensure(ctx context.Context, r renewal) (*store.Record, error) 
 	if err != nil {
 		return nil, s.failed(p, st, rec, r.scopes, err)
 	}
+	// A refresh must not turn the profile into another account.
+	linked := entra.LinkedAccount{Account: rec.Account, Subject: rec.Subject, TenantID: rec.TenantID, ObjectID: rec.ObjectID}
+	if err := entra.SameAccount(linked, res.Claims, "ms365auth link"+ProfileFlag(p.Name)); res.IDToken && err != nil {
+		return nil, err
+	}
 	apply(rec, res, key, s.d.Now())
 	if err := st.Save(p.Name, rec); err != nil {
 		return nil, fmt.Errorf("refreshed, but could not store the new tokens: %w", err)
@@ -243,6 +248,7 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 			rec.Scopes, rec.ScopesAsRequested = res.Scopes, res.ScopesAsRequested
 		}
 		if res.IDToken {
+			rec.Subject = firstNonEmpty(rec.Subject, res.Claims.Sub) // learnt by records older than it
 			rec.Account = firstNonEmpty(res.Claims.Account(), rec.Account)
 			rec.Name = firstNonEmpty(res.Claims.Name, rec.Name)
 		}

@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +37,7 @@ type apiOptions struct {
 	GraphURL  string
 	Timeout   time.Duration
 	DeltaLink string
+	MaxPages  int
 }
 
 func newAPICmd(env *Env) *cobra.Command {
@@ -78,11 +74,18 @@ it exits 3 with the command to run.
 
 --paginate follows @odata.nextLink and prints the items of every page's value
 as one JSON array (JSON lines with --jsonl), as they arrive; an answer that
-is not a collection prints as it is. A delta query ends with an
-@odata.deltaLink, the URL to ask next time for what changed: --delta-link
-FILE saves it there, otherwise it is printed on standard error. --jq filters
-the output (jq syntax; strings print without quotes); with --paginate it sees
-one item at a time.
+is not a collection prints as it is. A next link back to a page already
+fetched is an error, and so are more than --max-pages pages. A delta query
+ends with an @odata.deltaLink, the URL to ask next time for what changed:
+--delta-link FILE saves it there (only a URL on an allowed Graph host),
+otherwise it is printed on standard error. --jq filters the output (jq
+syntax; strings print without quotes); with --paginate it sees one item at
+a time. A page, or an answer for --jq, may be at most 64 MiB; a plain
+answer is streamed whatever its size.
+
+On a terminal, control characters and escape sequences in the output
+(mail and calendar text is chosen by outside senders) are neutralised;
+a pipe or a file gets the answer's bytes exactly.
 
 Exit status: 0 for a 2xx answer, 1 for other answers (a one-line error,
 then the answer's body, on standard error) and errors, 3 when a person must
@@ -120,6 +123,7 @@ sign in.`,
 	f.StringVar(&o.GraphURL, "graph-url", "", "Graph root URL (env MS365AUTH_GRAPH_URL); default: the profile's cloud")
 	f.DurationVar(&o.Timeout, "timeout", graph.DefaultIdleTimeout, "how long an attempt may go without data before it counts as a failed connection")
 	f.StringVar(&o.DeltaLink, "delta-link", "", "with --paginate: save a delta query's @odata.deltaLink in FILE")
+	f.IntVar(&o.MaxPages, "max-pages", graph.DefaultMaxPages, "with --paginate: fetch at most this many pages")
 	return cmd
 }
 
@@ -133,6 +137,9 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.Timeout <= 0 {
 		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
 	}
+	if o.MaxPages <= 0 {
+		return fmt.Errorf("--max-pages must be more than 0, e.g. --max-pages %d", graph.DefaultMaxPages)
+	}
 	p, err := loadProfile(o.Profile)
 	if err != nil {
 		return err
@@ -145,15 +152,22 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if err != nil {
 		return err
 	}
-	version := "v1.0"
+	call := graph.Call{Target: target, Version: "v1.0", Method: o.Method, Headers: o.Headers,
+		RawFields: o.RawFields, Fields: o.Fields, Stdin: env.In}
 	if o.Beta {
-		version = "beta"
+		call.Version = "beta"
 	}
-	req, err := apiRequest(env, o, cloud, target, version)
+	if o.Input != "" {
+		if call.Input, err = readInput(env, o.Input); err != nil {
+			return err
+		}
+	}
+	req, err := cloud.NewRequest(call)
 	if err != nil {
 		return err
 	}
-	out := &graph.Writer{Out: env.Out, JSONLines: o.JSONLines}
+	outFile, _ := env.Out.(*os.File)
+	out := &graph.Writer{Out: env.Out, JSONLines: o.JSONLines, Terminal: isTerminal(outFile)}
 	if o.JQ != "" {
 		if out.Filter, err = graph.NewFilter(o.JQ); err != nil {
 			return err
@@ -189,10 +203,11 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	var he *graph.HTTPError
 	if errors.As(err, &he) {
 		if o.Include {
-			writeHead(env.Out, he.Resp)
+			graph.WriteHead(env.Out, he.Resp)
 		}
 		printError(env, err)
-		writeErrorBody(env, he.Body)
+		errFile, _ := env.Err.(*os.File)
+		graph.WriteErrorBody(env.Err, he.Body, isTerminal(errFile))
 		return silentExit(ExitError)
 	}
 	return err
@@ -200,7 +215,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 
 func apiSend(ctx context.Context, env *Env, client *graph.Client, req graph.Request, out *graph.Writer, o *apiOptions) error {
 	if o.Paginate {
-		deltaLink, err := client.Paginate(ctx, req, out)
+		deltaLink, err := client.Paginate(ctx, req, out, o.MaxPages)
 		if err != nil || deltaLink == "" {
 			return err
 		}
@@ -216,61 +231,9 @@ func apiSend(ctx context.Context, env *Env, client *graph.Client, req graph.Requ
 	}
 	defer resp.Body.Close()
 	if o.Include {
-		writeHead(env.Out, resp)
+		graph.WriteHead(env.Out, resp)
 	}
-	return out.Body(ctx, resp.Body)
-}
-
-// apiRequest builds the request from the arguments.
-func apiRequest(env *Env, o *apiOptions, cloud graph.Cloud, target, version string) (graph.Request, error) {
-	u, err := cloud.Resolve(target, version)
-	if err != nil {
-		return graph.Request{}, err
-	}
-	req := graph.Request{URL: u, Header: http.Header{}}
-	for _, h := range o.Headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return req, fmt.Errorf("invalid header %q: give -H 'Name: value'", h)
-		}
-		if strings.EqualFold(strings.TrimSpace(name), "Authorization") {
-			return req, errors.New("-H Authorization: the token is added by ms365auth; use --scopes for another resource's")
-		}
-		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	var fields []graph.Field
-	for _, list := range []struct {
-		values []string
-		typed  bool
-	}{{o.RawFields, false}, {o.Fields, true}} {
-		for _, s := range list.values {
-			f, err := graph.ParseField(s, list.typed)
-			if err != nil {
-				return req, err
-			}
-			fields = append(fields, f)
-		}
-	}
-	if o.Input != "" {
-		if req.Body, err = readInput(env, o.Input); err != nil {
-			return req, err
-		}
-	}
-	req.Method = strings.ToUpper(o.Method)
-	if req.Method == "" {
-		req.Method = http.MethodGet
-		if req.Body != nil || len(fields) > 0 {
-			req.Method = http.MethodPost
-		}
-	}
-	switch {
-	case len(fields) == 0:
-	case req.Method == http.MethodGet || req.Method == http.MethodHead || req.Body != nil:
-		err = graph.Query(u, fields, env.In)
-	default:
-		req.Body, err = graph.Body(fields, env.In)
-	}
-	return req, err
+	return out.Body(ctx, resp.Body, req.URL.Redacted())
 }
 
 func readInput(env *Env, name string) ([]byte, error) {
@@ -285,55 +248,4 @@ func readInput(env *Env, name string) ([]byte, error) {
 		return nil, fmt.Errorf("--input: %w", err)
 	}
 	return b, nil
-}
-
-// writeHead prints the status line and headers (--include), sorted, with
-// any Authorization header redacted.
-func writeHead(w io.Writer, resp *http.Response) {
-	fmt.Fprintf(w, "%s %s\n", resp.Proto, resp.Status)
-	names := make([]string, 0, len(resp.Header))
-	for name := range resp.Header {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		for _, v := range resp.Header[name] {
-			if strings.EqualFold(name, "Authorization") {
-				v = "[redacted]"
-			}
-			fmt.Fprintf(w, "%s: %s\n", name, v)
-		}
-	}
-	fmt.Fprintln(w)
-}
-
-// maxShownBody is how much of an error answer's body is printed: all of
-// any Graph error, the start of a proxy's page.
-const maxShownBody = 16 << 10
-
-// writeErrorBody prints an error answer's body on stderr, after the error
-// line: indented when a person reads it, and then cleaned, so that nothing
-// in it (an escape sequence, a C1 control, a bidi override) acts on the
-// terminal. A very large body is cut short, saying so.
-func writeErrorBody(env *Env, body []byte) {
-	body = bytes.TrimRight(body, "\r\n")
-	if len(body) == 0 {
-		return
-	}
-	cut := len(body) > maxShownBody
-	if cut {
-		body = body[:maxShownBody]
-	}
-	if f, ok := env.Err.(*os.File); ok && isTerminal(f) {
-		var b bytes.Buffer
-		if !cut && json.Indent(&b, body, "", "  ") == nil {
-			body = b.Bytes()
-		}
-		body = []byte(servertext.Lines(strings.ToValidUTF8(string(body), "\ufffd")))
-	}
-	env.Err.Write(body)
-	fmt.Fprintln(env.Err)
-	if cut {
-		fmt.Fprintf(env.Err, "[the answer goes on; only its first %d KiB are shown]\n", maxShownBody>>10)
-	}
 }

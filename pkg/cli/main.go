@@ -81,8 +81,10 @@ func (env *Env) account() *account.Service {
 		now = time.Now
 	}
 	stateDir, _ := statedir.Dir(getenv) // "" makes pending sign-ins say where to look
+	settings := profile.NewSettings(getenv)
+	settings.Warn = func(msg string) { fmt.Fprintln(env.Err, "warning: "+msg) }
 	env.accounts = account.New(account.Deps{
-		Settings:   profile.NewSettings(getenv),
+		Settings:   settings,
 		OpenStore:  env.OpenStore,
 		Lock:       account.FileLock(getenv),
 		Now:        now,

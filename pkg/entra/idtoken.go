@@ -13,7 +13,8 @@ import (
 )
 
 // Claims are the ID token claims ms365auth reads: who signed in, for status,
-// and iss, aud and exp, which CheckIDToken compares with the sign-in.
+// and iss, aud, azp and exp, which CheckIDToken compares with the sign-in,
+// and sub, tid and oid, which SameAccount compares with the linked account.
 type Claims struct {
 	PreferredUsername string   `json:"preferred_username"`
 	Email             string   `json:"email"`
@@ -24,6 +25,7 @@ type Claims struct {
 	TID               string   `json:"tid"`
 	Iss               string   `json:"iss"`
 	Aud               audience `json:"aud"`
+	Azp               string   `json:"azp"` // the authorized party: the client the token was issued to
 	Exp               float64  `json:"exp"` // seconds since the epoch
 }
 
@@ -80,7 +82,7 @@ func ParseIDToken(raw string) (Claims, error) {
 	}
 	// The names are shown and stored, and iss and aud may be quoted in an
 	// error: nothing in them may act on a terminal.
-	for _, v := range []*string{&c.PreferredUsername, &c.Email, &c.UPN, &c.Name, &c.Sub, &c.OID, &c.TID, &c.Iss} {
+	for _, v := range []*string{&c.PreferredUsername, &c.Email, &c.UPN, &c.Name, &c.Sub, &c.OID, &c.TID, &c.Iss, &c.Azp} {
 		*v = servertext.Clean(*v)
 	}
 	for i := range c.Aud {
@@ -110,8 +112,10 @@ var issuerHosts = map[string]string{
 
 // CheckIDToken makes the checks of OpenID Connect Core 3.1.3.7 that apply
 // when the token came over TLS straight from the token endpoint: aud must
-// name clientID, iss must be this authority's issuer, and exp must not have
-// passed (allowing IDTokenSkew).
+// name clientID; a token with several audiences must name clientID as its
+// azp, and an azp, when present, must be clientID (steps 3 to 5); iss must
+// be this authority's issuer; and exp must not have passed (allowing
+// IDTokenSkew).
 //
 // The issuer is {host}/{tenant}/v2.0. For a tenant ID that is the tenant;
 // for consumers, ConsumersTenantID; for common, organizations and domain
@@ -123,6 +127,14 @@ var issuerHosts = map[string]string{
 func (a Authority) CheckIDToken(c Claims, clientID string, now time.Time) error {
 	if !containsFold(c.Aud, clientID) {
 		return fmt.Errorf("the ID token is meant for another app (aud %q), not client ID %s: check --client-id and that --authority-host is your sign-in server", strings.Join(c.Aud, " "), clientID)
+	}
+	// Several audiences: the token may have been issued to another of
+	// them, and only azp says it was issued to this app.
+	if len(c.Aud) > 1 && c.Azp == "" {
+		return fmt.Errorf("the ID token names several audiences (%q) but no authorized party (azp), so it may have been issued to another app than client ID %s: check --client-id and that --authority-host is your sign-in server", strings.Join(c.Aud, " "), clientID)
+	}
+	if c.Azp != "" && !strings.EqualFold(c.Azp, clientID) {
+		return fmt.Errorf("the ID token was issued to another app (azp %q), not client ID %s: check --client-id and that --authority-host is your sign-in server", c.Azp, clientID)
 	}
 	tenant := a.Tenant
 	switch {

@@ -116,7 +116,8 @@ func TestCheckIDToken(t *testing.T) {
 		{"https://login.chinacloudapi.cn", "common", good("https://login.partner.microsoftonline.cn/" + tid + "/v2.0")},
 		{"http://127.0.0.1:8080", "common", good(global(tid))},
 		{"http://127.0.0.1:8080", "common", good("http://127.0.0.1:8080/" + tid + "/v2.0")},
-		{"https://id.example.org", "common", Claims{Aud: audience{"other", client}, Iss: "https://id.example.org/common/v2.0", Exp: float64(now.Unix())}},
+		{"https://id.example.org", "common", Claims{Aud: audience{"other", client}, Azp: client, Iss: "https://id.example.org/common/v2.0", Exp: float64(now.Unix())}},
+		{"", "common", func() Claims { c := good(global(tid)); c.Azp = client; return c }()},
 		{"", "common", func() Claims {
 			c := good(global(tid))
 			c.Exp = float64(now.Add(-IDTokenSkew + time.Second).Unix())
@@ -140,6 +141,15 @@ func TestCheckIDToken(t *testing.T) {
 	}{
 		{"", "common", func() Claims { c := good(global(tid)); c.Aud = audience{"someone-else"}; return c }(), "--client-id"},
 		{"", "common", func() Claims { c := good(global(tid)); c.Aud = nil; return c }(), "--client-id"},
+		// OpenID Connect Core 3.1.3.7 steps 3 to 5: several audiences
+		// need an azp, and an azp must be this client.
+		{"", "common", func() Claims { c := good(global(tid)); c.Aud = audience{client, "other"}; return c }(), "no authorized party (azp)"},
+		{"", "common", func() Claims { c := good(global(tid)); c.Azp = "other"; return c }(), "azp \"other\""},
+		{"", "common", func() Claims {
+			c := good(global(tid))
+			c.Aud, c.Azp = audience{client, "other"}, "other"
+			return c
+		}(), "azp \"other\""},
 		{"", "common", good(global("72f988bf-86f1-41af-91ab-2d7cd011db47")), "--tenant"},
 		{"", "common", good("https://evil.example/" + tid + "/v2.0"), "--authority-host"},
 		{"", "consumers", good(global(tid)), "--tenant"},

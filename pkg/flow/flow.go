@@ -293,6 +293,14 @@ func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*
 	if tok.AccessToken == "" {
 		return nil, errors.New("the token response had no access_token")
 	}
+	// The tokens are printed, put in Authorization headers and stored: a
+	// control character or line break in one would act on a terminal or
+	// inject a header (curl -H "Authorization: Bearer $(ms365auth token)").
+	for _, t := range []struct{ name, value string }{{"access_token", tok.AccessToken}, {"refresh_token", tok.RefreshToken}} {
+		if t.value != "" && !IsBearerToken(t.value) {
+			return nil, fmt.Errorf("refused the tokens of this %s (none are kept): the server sent a %s with characters no OAuth token has (RFC 6750 section 2.1); the sign-in server is faulty or not the one intended: check --authority-host", what, t.name)
+		}
+	}
 	r := &Result{Token: tok}
 	if s, ok := tok.Extra("scope").(string); ok {
 		r.Scopes = strings.Fields(s)
@@ -313,6 +321,22 @@ func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*
 		r.Claims, r.IDToken = claims, true
 	}
 	return r, nil
+}
+
+// IsBearerToken says whether s is an RFC 6750 b64token: letters, digits,
+// "-._~+/", then any number of "=".
+func IsBearerToken(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // explain turns token endpoint failures into *entra.Error (wrapped), so that

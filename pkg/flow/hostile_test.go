@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -101,6 +102,47 @@ func TestDeviceTextIsCleaned(t *testing.T) {
 	for _, v := range []string{da.UserCode, da.VerificationURI} {
 		if strings.ContainsAny(v, "\x1b\x07\u202e") {
 			t.Errorf("control characters kept: %q", v)
+		}
+	}
+}
+
+// TestTokensOutsideB64TokenAreRefused: an access or refresh token with ESC,
+// BEL or a line break would be printed by token and pasted into an
+// Authorization header; RFC 6750 allows only b64token characters.
+func TestTokensOutsideB64TokenAreRefused(t *testing.T) {
+	const good = "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.c2ln-_~+/=="
+	for _, tc := range []struct{ name, access, refresh string }{
+		{"ESC in the access token", "abc\x1b]52;c;ZXZpbA==\x07def", "rt"},
+		{"CR LF in the access token", "abc\r\nX-Injected: 1", "rt"},
+		{"a space in the access token", "abc def", "rt"},
+		{"BEL in the refresh token", good, "rt\x07"},
+		{"a line break in the refresh token", good, "rt\nmore"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"access_token": tc.access, "refresh_token": tc.refresh,
+				"token_type": "Bearer", "expires_in": 3600, "scope": "Calendars.Read"})
+		}))
+		auth, _ := entra.ParseAuthority(srv.URL, "common")
+		c := Client{Authority: auth, ClientID: entratest.DefaultClientID, Scopes: []string{"Calendars.Read"}}
+		res, err := c.Refresh(context.Background(), "old-refresh-token", nil)
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), "RFC 6750") || !strings.Contains(err.Error(), "--authority-host") {
+			t.Errorf("%s: result %v, error %v; want a refusal naming RFC 6750", tc.name, res != nil, err)
+			continue
+		}
+		if strings.ContainsAny(err.Error(), "\x1b\x07\r") || strings.Contains(err.Error(), "X-Injected") {
+			t.Errorf("%s: the error quotes the token: %q", tc.name, err)
+		}
+	}
+	for _, s := range []string{good, "a", "A-._~+/9", "x=="} {
+		if !IsBearerToken(s) {
+			t.Errorf("IsBearerToken(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"", "=", "a=b", "a b", "a\x1b", "é"} {
+		if IsBearerToken(s) {
+			t.Errorf("IsBearerToken(%q) = true", s)
 		}
 	}
 }

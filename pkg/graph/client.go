@@ -16,6 +16,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/retry"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Retry policy for 429, 503, 504 and 509 and for failed connections: bounded in
@@ -74,7 +75,7 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
-	msg := fmt.Sprintf("%s %s: HTTP %s", e.Method, e.URL, e.Resp.Status)
+	msg := fmt.Sprintf("%s %s: HTTP %s", e.Method, e.URL, servertext.Clean(e.Resp.Status))
 	if summary := ErrorSummary(e.Resp.Header.Get("Content-Type"), e.Body); summary != "" {
 		msg += ": " + summary
 	}
@@ -212,7 +213,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*http.Response, error) {
 		}
 		if retryable(resp.StatusCode) && attempt < maxAttempts {
 			wait := retryAfter(resp.Header, backoff.Next(), time.Now())
-			if err := c.pause(ctx, "Graph answered "+resp.Status, wait, &waited); err == nil {
+			if err := c.pause(ctx, "Graph answered "+servertext.Clean(resp.Status), wait, &waited); err == nil {
 				continue
 			} else if ctx.Err() != nil {
 				return nil, err

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 // Cloud is the hosts of one Microsoft cloud a token may be sent to.
@@ -45,7 +48,16 @@ func CloudFor(authorityHost, graphURL string) (Cloud, error) {
 	if graphURL != "" {
 		u, err := url.Parse(strings.TrimRight(graphURL, "/"))
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
-			return Cloud{}, fmt.Errorf("invalid Graph URL %q: give a URL such as https://graph.microsoft.com", graphURL)
+			return Cloud{}, fmt.Errorf("invalid Graph URL %q: give a URL such as https://graph.microsoft.com", servertext.Clean(graphURL))
+		}
+		// graph.microsoft.com%2F@evil.example is user info and the host
+		// evil.example: refused, as in request URLs.
+		if u.User != nil {
+			return Cloud{}, fmt.Errorf("invalid Graph URL %s: user info in a URL is not allowed; give a URL such as https://graph.microsoft.com", u.Redacted())
+		}
+		// The bearer token would cross the network in clear text.
+		if u.Scheme == "http" && !entra.IsLoopbackHost(u.Hostname()) {
+			return Cloud{}, fmt.Errorf("invalid Graph URL %s: http sends the token in clear text, so it is allowed only for a loopback address (127.0.0.1, [::1], localhost); use https://%s", u.Redacted(), u.Host)
 		}
 		return Cloud{Graph: u.Scheme + "://" + u.Host + u.Path, Allowed: []string{strings.ToLower(u.Host)}}, nil
 	}
@@ -64,7 +76,7 @@ func CloudFor(authorityHost, graphURL string) (Cloud, error) {
 // URL into the URL to request. An absolute URL must be on an allowed host,
 // so that the token is never sent anywhere else.
 func (c Cloud) Resolve(pathOrURL, version string) (*url.URL, error) {
-	if strings.Contains(pathOrURL, "://") {
+	if hasScheme(pathOrURL) {
 		u, err := url.Parse(pathOrURL)
 		if err != nil {
 			return nil, fmt.Errorf("invalid URL %q: %w", pathOrURL, err)
@@ -81,6 +93,23 @@ func (c Cloud) Resolve(pathOrURL, version string) (*url.URL, error) {
 	}
 	u.RawQuery = escapeQuery(u.RawQuery)
 	return u, nil
+}
+
+// hasScheme says whether s starts with a URL scheme and "://": only then
+// is it a URL. A path may carry "://" further on, in a query such as
+// $filter=webLink eq 'https://outlook.office365.com/x'.
+func hasScheme(s string) bool {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" {
+		return false
+	}
+	for i, c := range scheme {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // escapeQuery percent-encodes what may not stand in a query as it is

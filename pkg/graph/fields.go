@@ -147,6 +147,14 @@ func keyPath(key string) ([]string, error) {
 func set(obj map[string]any, path []string, v any) error {
 	key := path[0]
 	if len(path) == 1 {
+		// a[b]=1 then a=2 would silently drop a[b], as a=2 then a[b]=1
+		// is refused: either order is an error.
+		switch obj[key].(type) {
+		case map[string]any:
+			return fmt.Errorf("%s is already an object, not a value", key)
+		case []any:
+			return fmt.Errorf("%s is already a list, not a value", key)
+		}
 		obj[key] = v
 		return nil
 	}

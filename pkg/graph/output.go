@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/itchyny/gojq"
 )
@@ -93,21 +94,77 @@ type Writer struct {
 	Out       io.Writer
 	Filter    *Filter // nil: none
 	JSONLines bool
+	// Terminal says Out is a terminal: what is written is cleaned, so that
+	// text an outside sender chose (a meeting subject with OSC 52 or OSC 8)
+	// cannot act on it. A pipe or a file gets the bytes as they came.
+	Terminal bool
 
 	items int
 }
 
-// Body writes one whole answer.
-func (w *Writer) Body(ctx context.Context, body io.Reader) error {
-	if w.Filter == nil {
+// MaxAnswer is the most of one answer held in memory: a page for
+// --paginate, an answer for --jq or for a terminal. A plain answer to a
+// pipe or file is streamed, whatever its size.
+const MaxAnswer = 64 << 20
+
+// TooLargeError is an answer larger than MaxAnswer where it must be held
+// in memory.
+type TooLargeError struct {
+	URL string
+	Fix string
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the answer of %s is larger than %d MiB, more than ms365auth holds in memory: %s", e.URL, MaxAnswer>>20, e.Fix)
+}
+
+// readAnswer reads a whole answer, at most MaxAnswer bytes of it.
+func readAnswer(body io.Reader, url, fix string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, MaxAnswer+1))
+	if err == nil && len(b) > MaxAnswer {
+		return nil, &TooLargeError{URL: url, Fix: fix}
+	}
+	return b, err
+}
+
+// Body writes one whole answer, from url.
+func (w *Writer) Body(ctx context.Context, body io.Reader, url string) error {
+	if w.Filter == nil && !w.Terminal {
 		_, err := io.Copy(w.Out, body)
 		return err
 	}
-	b, err := io.ReadAll(body)
+	fix := "send it to a file or a pipe, which takes it whole"
+	if w.Filter != nil {
+		fix = "leave out --jq, which streams it, and filter the file with jq"
+	}
+	b, err := readAnswer(body, url, fix)
 	if err != nil {
 		return err
 	}
-	return w.Filter.Write(ctx, w.Out, b)
+	if w.Filter != nil {
+		return w.Filter.Write(ctx, w.out(), b)
+	}
+	_, err = io.WriteString(w.Out, cleanLines(b))
+	return err
+}
+
+// out is where items and filter results go: cleaned for a terminal.
+func (w *Writer) out() io.Writer {
+	if w.Terminal {
+		return cleanWriter{w.Out}
+	}
+	return w.Out
+}
+
+// cleanWriter cleans each write for a terminal; every write is whole (a
+// line of --jq output, an item), so no sequence is split between two.
+type cleanWriter struct{ w io.Writer }
+
+func (c cleanWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, cleanLines(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Item writes one item of a paged collection. With a filter, the filter
@@ -115,7 +172,7 @@ func (w *Writer) Body(ctx context.Context, body io.Reader) error {
 func (w *Writer) Item(ctx context.Context, item json.RawMessage) error {
 	defer func() { w.items++ }()
 	if w.Filter != nil {
-		return w.Filter.Write(ctx, w.Out, item)
+		return w.Filter.Write(ctx, w.out(), item)
 	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, item); err != nil {
@@ -128,7 +185,7 @@ func (w *Writer) Item(ctx context.Context, item json.RawMessage) error {
 	case w.items == 0:
 		sep = "[\n"
 	}
-	_, err := fmt.Fprintf(w.Out, "%s%s", sep, b.Bytes())
+	_, err := fmt.Fprintf(w.out(), "%s%s", sep, b.Bytes())
 	if err == nil && w.JSONLines {
 		_, err = io.WriteString(w.Out, "\n")
 	}
@@ -148,22 +205,38 @@ func (w *Writer) End() error {
 	return err
 }
 
+// DefaultMaxPages is how many pages Paginate fetches at most, unless told
+// otherwise: a server whose next links never end (empty pages without
+// end) would otherwise keep a cron job going for ever.
+const DefaultMaxPages = 1000
+
 // Paginate sends req and follows @odata.nextLink, handing every item of
 // every page's value to w as it arrives (learn.microsoft.com/graph/paging).
 // A next link must be on an allowed host like any URL; a relative one is
 // taken relative to the page's URL. A page may have no items, and still a
-// next link. The last page of a delta query has an @odata.deltaLink instead
-// of a next link: it is returned, for the next run to start from. A first
-// and only page without a value array is not a collection (--paginate on
-// /me): it is written whole.
-func (c *Client) Paginate(ctx context.Context, req Request, w *Writer) (deltaLink string, err error) {
-	for first := true; ; first = false {
+// next link. A next link to a page already fetched (a cycle) is an error,
+// and so is a page beyond maxPages (0: DefaultMaxPages). The last page of a
+// delta query has an @odata.deltaLink instead of a next link: it is
+// returned, checked as a next link is, for the next run to start from. A
+// first and only page without a value array is not a collection
+// (--paginate on /me): it is written whole.
+func (c *Client) Paginate(ctx context.Context, req Request, w *Writer, maxPages int) (deltaLink string, err error) {
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	visited := map[string]bool{}
+	for pages := 1; ; pages++ {
+		visited[req.URL.String()] = true
 		resp, err := c.Do(ctx, req)
 		if err != nil {
 			return "", err
 		}
-		body, err := io.ReadAll(resp.Body)
+		body, err := readAnswer(resp.Body, req.URL.Redacted(), "ask for smaller pages, e.g. with $top=100")
 		resp.Body.Close()
+		var tooLarge *TooLargeError
+		if errors.As(err, &tooLarge) {
+			return "", err
+		}
 		if err != nil {
 			return "", &ConnectionError{Method: req.Method, URL: req.URL.Redacted(), Err: err}
 		}
@@ -178,8 +251,8 @@ func (c *Client) Paginate(ctx context.Context, req Request, w *Writer) (deltaLin
 		json.Unmarshal(body, &page) // a JSON value that is not an object has no links
 		var items []json.RawMessage
 		isCollection := json.Unmarshal(page.Value, &items) == nil
-		if first && !isCollection && page.NextLink == "" {
-			return "", w.Body(ctx, bytes.NewReader(body))
+		if pages == 1 && !isCollection && page.NextLink == "" {
+			return "", w.Body(ctx, bytes.NewReader(body), req.URL.Redacted())
 		}
 		for _, item := range items {
 			if err := w.Item(ctx, item); err != nil {
@@ -187,15 +260,39 @@ func (c *Client) Paginate(ctx context.Context, req Request, w *Writer) (deltaLin
 			}
 		}
 		if page.NextLink == "" {
-			return page.DeltaLink, w.End()
+			if page.DeltaLink == "" {
+				return "", w.End()
+			}
+			delta, err := c.link(req, page.DeltaLink, "@odata.deltaLink")
+			if err != nil {
+				return "", err
+			}
+			return delta.String(), w.End()
 		}
-		next, err := req.URL.Parse(page.NextLink)
+		next, err := c.link(req, page.NextLink, "@odata.nextLink")
 		if err != nil {
-			return "", fmt.Errorf("--paginate: invalid @odata.nextLink: %w", err)
+			return "", err
 		}
-		if next.String() == req.URL.String() {
-			return "", fmt.Errorf("--paginate: the @odata.nextLink of %s is that page itself: stopped", req.URL.Redacted())
+		if visited[next.String()] {
+			return "", fmt.Errorf("--paginate: the @odata.nextLink of %s leads back to %s, a page already fetched: the server's paging goes round in a circle, stopped", req.URL.Redacted(), next.Redacted())
+		}
+		if pages >= maxPages {
+			return "", fmt.Errorf("--paginate: stopped after %d pages, and the server still names a next one; to fetch more, raise the cap: --max-pages %d", maxPages, 10*maxPages)
 		}
 		req = Request{Method: http.MethodGet, URL: next, Header: req.Header}
 	}
+}
+
+// link is a next or delta link of req's page: resolved against the page's
+// URL, and on a host the token may go to. A link with control characters
+// or a line break does not parse.
+func (c *Client) link(req Request, link, name string) (*url.URL, error) {
+	u, err := req.URL.Parse(link)
+	if err != nil {
+		return nil, fmt.Errorf("--paginate: the %s of %s is not a valid URL", name, req.URL.Redacted())
+	}
+	if err := c.Cloud.check(u); err != nil {
+		return nil, fmt.Errorf("--paginate: the %s of %s: %w", name, req.URL.Redacted(), err)
+	}
+	return u, nil
 }

@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 
@@ -52,6 +54,9 @@ type Profile struct {
 // Config is the whole settings file.
 type Config struct {
 	Profiles map[string]*Profile `json:"profiles"`
+	// Warnings are what Load found wrong but put right (or could not),
+	// for the caller to show on standard error.
+	Warnings []string `json:"-"`
 	path     string
 }
 
@@ -89,7 +94,7 @@ func DefaultPath(getenv func(string) string) (string, error) {
 // Load reads the settings file; a missing file is an empty config.
 func Load(path string) (*Config, error) {
 	c := &Config{Profiles: map[string]*Profile{}, path: path}
-	data, err := os.ReadFile(path)
+	data, err := c.readPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
@@ -113,6 +118,28 @@ func Load(path string) (*Config, error) {
 		p.Name = name
 	}
 	return c, nil
+}
+
+// readPrivate reads the settings file, first making it 0600 again when
+// other users can read it (a restore with cp, a chmod), as Save writes it:
+// it names the app, the tenant and the paths of TLS keys, which are not
+// others' business, and the store files are kept the same way.
+func (c *Config) readPrivate(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	// Permission bits say nothing where ACLs decide access (Windows).
+	if fi, err := file.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		was := fi.Mode().Perm()
+		if err := file.Chmod(0o600); err != nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod 600 %s", path, was, path))
+		} else {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s was open to other users (mode %04o) and is 0600 again", path, was))
+		}
+	}
+	return io.ReadAll(file)
 }
 
 // Path is where the config was loaded from and will be saved to.

@@ -3,6 +3,7 @@ package profile
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,52 @@ func TestUpdateRefusesASymlinkedLock(t *testing.T) {
 	}
 	if _, err := os.Lstat(target); !os.IsNotExist(err) {
 		t.Errorf("the link's target was created (%v)", err)
+	}
+}
+
+// TestLoadMakesAnOpenFilePrivate: a settings file restored with cp or
+// chmodded to 0644 is made 0600 again on the next read, with a warning, as
+// the store files are.
+func TestLoadMakesAnOpenFilePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("permission bits say nothing on Windows")
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte(`{"profiles":{"work":{"client_id":"id"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644) // whatever the umask
+	c, err := Load(path)
+	if err != nil || c.Get("work") == nil {
+		t.Fatalf("Load: %v, %v", c, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o after Load, want 0600", fi.Mode().Perm())
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], path+" was open to other users (mode 0644) and is 0600 again") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	if c, _ := Load(path); len(c.Warnings) != 0 {
+		t.Errorf("a private file warned: %q", c.Warnings)
+	}
+}
+
+// TestSettingsTellWhatLoadPutRight: the warning of a settings file made
+// private again reaches the person (Settings.Warn), once.
+func TestSettingsTellWhatLoadPutRight(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte(`{"profiles":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	s := SettingsAt(path)
+	s.Warn = func(msg string) { told = append(told, msg) }
+	for range 2 {
+		if _, err := s.Load(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0], "is 0600 again") {
+		t.Errorf("warnings told: %q", told)
 	}
 }

@@ -6,6 +6,8 @@ package profile
 type Settings struct {
 	path string
 	err  error // why there is no path; reported on use, not on creation
+	// Warn, when set, is told what Load put right (Config.Warnings).
+	Warn func(msg string)
 }
 
 // NewSettings is the settings file at DefaultPath(getenv).
@@ -25,7 +27,13 @@ func (s *Settings) Load() (*Config, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return Load(s.path)
+	cfg, err := Load(s.path)
+	if err == nil && s.Warn != nil {
+		for _, w := range cfg.Warnings {
+			s.Warn(w)
+		}
+	}
+	return cfg, err
 }
 
 // Get reads one profile's settings; nil (and no error) when there are none.

@@ -263,13 +263,41 @@ func (f *File) readPrivate(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer file.Close()
-	if fi, err := file.Stat(); err == nil {
-		f.private(path, fi, 0o600, file.Chmod)
+	fi, err := file.Stat()
+	if err != nil {
+		return nil, err
 	}
-	if fi, err := os.Stat(f.Dir); err == nil {
-		f.private(f.Dir, fi, 0o700, func(mode fs.FileMode) error { return os.Chmod(f.Dir, mode) })
+	dir, err := os.Stat(f.Dir)
+	if err != nil {
+		return nil, err
 	}
+	// Tokens in a directory or file that another user owns may be theirs,
+	// planted through a parent directory they own: never use them.
+	for _, c := range []struct {
+		path string
+		fi   fs.FileInfo
+	}{{f.Dir, dir}, {path, fi}} {
+		if uid, foreign := foreignOwner(c.fi); foreign {
+			return nil, &ForeignOwnerError{Path: c.path, Owner: uid, Dir: f.Dir}
+		}
+	}
+	f.private(path, fi, 0o600, file.Chmod)
+	f.private(f.Dir, dir, 0o700, func(mode fs.FileMode) error { return os.Chmod(f.Dir, mode) })
 	return io.ReadAll(file)
+}
+
+// ForeignOwnerError is a store directory or file that belongs to another
+// user than this one (or root): its tokens are not read.
+type ForeignOwnerError struct {
+	Path  string
+	Owner int // user ID
+	Dir   string
+}
+
+func (e *ForeignOwnerError) Error() string {
+	return fmt.Sprintf("%s belongs to another user (ID %d), so its tokens are not used: whoever owns it may have put them there. "+
+		"If it is yours, make it yours again as root: chown -R %d %s; otherwise remove it, then link again with --store file",
+		e.Path, e.Owner, os.Getuid(), e.Dir)
 }
 
 // private applies mode to a store file or directory that other users can

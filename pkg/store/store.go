@@ -52,6 +52,10 @@ type Record struct {
 	Name     string `json:"name,omitempty"`
 	TenantID string `json:"tenant_id,omitempty"`
 	ObjectID string `json:"oid,omitempty"`
+	// Subject is the ID token's sub, which a refreshed ID token must
+	// repeat (OpenID Connect Core 12.2). Records written before it was
+	// kept learn it at their next refresh.
+	Subject string `json:"sub,omitempty"`
 
 	// LinkedAt is when the person last signed in (link or reauth: each
 	// writes a new record); a Conditional Access sign-in frequency runs
