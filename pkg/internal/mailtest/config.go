@@ -16,6 +16,7 @@ type dovecotConf struct {
 	User, Group string
 	UID, GID    int
 	IMAPS       int
+	POP3S       int    // 0: no POP
 	Introspect  string // URL of the token check
 }
 
@@ -27,7 +28,7 @@ log_path = {{.Dir}}/dovecot.log
 default_internal_user = {{.User}}
 default_internal_group = {{.Group}}
 default_login_user = {{.User}}
-protocols = imap
+protocols = imap{{if .POP3S}} pop3{{end}}
 listen = 127.0.0.1
 hostname = mailtest.localhost
 # No statistics: a login process that cannot reach the stats service at
@@ -63,7 +64,18 @@ service imap-login {
     ssl = yes
   }
 }
-# No growing delays after failed logins (anvil's auth penalty): tests
+{{if .POP3S}}service pop3-login {
+  chroot =
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = {{.POP3S}}
+    ssl = yes
+  }
+}
+{{end}}# No growing delays after failed logins (anvil's auth penalty): tests
 # fail logins on purpose, one after another.
 service anvil {
   chroot =
