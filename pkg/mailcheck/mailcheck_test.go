@@ -280,6 +280,21 @@ func TestDovecotRig(t *testing.T) {
 	}
 }
 
+// TestDovecotSharedMailbox opens a shared mailbox in the real Dovecot with
+// the delegate's token, and refuses it to someone without Full Access.
+func TestDovecotSharedMailbox(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{Lookup: tokens, Exchange: mailtest.Exchange{
+		FullAccess: map[string][]string{shared: {adele}}, SendAs: map[string][]string{shared: {adele}},
+	}})
+	w := newWorld(t, srv)
+	w.opts.Mailbox = shared
+	for _, r := range mailcheck.Check(context.Background(), w.targets(), w.opts) {
+		want(t, r, mailcheck.OK, mailcheck.StageDone, "")
+	}
+	w.opts.Mailbox = "support@contoso.com"
+	want(t, w.check(mailcheck.IMAP), mailcheck.Fail, mailcheck.StageAuth, "Authentication failed")
+}
+
 // BenchmarkCheckDovecot times a full check (IMAP, SMTP and POP at once)
 // against the Dovecot rig.
 func BenchmarkCheckDovecot(b *testing.B) {

@@ -175,6 +175,7 @@ func (s *Server) start(t testing.TB) error {
 	conf := dovecotConf{
 		Dir: s.dir, User: runAs.Username, Group: group.Name, UID: s.uid, GID: s.gid,
 		IMAPS: imaps, Introspect: "http://" + introspect + "/introspect",
+		Delegation: len(s.opts.Exchange.FullAccess) > 0,
 	}
 	// POP when Debian's dovecot-pop3d is installed.
 	if _, err := os.Stat(dovecotPOP3); err == nil {
@@ -306,11 +307,10 @@ func freePort() int {
 // failure; an accepted one carries the user Dovecot compares with the SASL
 // user.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
-	// Dovecot does not say who the SASL user is (2.3's oauth2 passdb
-	// panics when the introspection URL carries %u), so a delegate's token
-	// cannot open a shared mailbox here; StartExchange's IMAP and POP
-	// serve that case.
-	info, why := s.check(r.PostFormValue("token"), r.Header.Get("X-Dovecot-Auth-Service"), "")
+	// The oauth2 passdb sends no user (Dovecot compares it itself); the
+	// checkpassword program of Delegation does, and the check compares.
+	token := strings.TrimSuffix(r.PostFormValue("token"), "\n")
+	info, why := s.check(token, r.Header.Get("X-Dovecot-Auth-Service"), r.PostFormValue("user"))
 	answer := map[string]any{"active": why == ""}
 	if why == "" {
 		answer["upn"] = info.Username
