@@ -123,6 +123,9 @@ func missing(t testing.TB, what, debianPackage string) {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t, "dovecot", "dovecot-imapd")
+	if len(opts.Exchange.FullAccess) > 0 {
+		Require(t, "curl", "curl") // the checkpassword program's HTTP client
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
