@@ -124,7 +124,9 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t, "dovecot", "dovecot-imapd")
 	if len(opts.Exchange.FullAccess) > 0 {
-		Require(t, "curl", "curl") // the checkpassword program's HTTP client
+		// Shared mailboxes: a Lua passdb that asks with curl.
+		RequireFile(t, "/usr/lib/dovecot/modules/auth/libauthdb_lua.so", "dovecot-auth-lua")
+		Require(t, "curl", "curl")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -311,7 +313,7 @@ func freePort() int {
 // user.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	// The oauth2 passdb sends no user (Dovecot compares it itself); the
-	// checkpassword program of Delegation does, and the check compares.
+	// Lua passdb of Delegation does, and the check compares.
 	token := strings.TrimSuffix(r.PostFormValue("token"), "\n")
 	info, why := s.check(token, r.Header.Get("X-Dovecot-Auth-Service"), r.PostFormValue("user"))
 	answer := map[string]any{"active": why == ""}
