@@ -42,7 +42,7 @@ func tokens(token string) (entratest.TokenInfo, bool) {
 
 // world is a mail server and the options to check a login against it.
 type world struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *mailtest.Server
 	opts mailcheck.Options
 }
@@ -51,7 +51,7 @@ func exchange(t *testing.T, e mailtest.Exchange) *world {
 	return newWorld(t, mailtest.StartExchange(t, mailtest.Options{Lookup: tokens, Exchange: e}))
 }
 
-func newWorld(t *testing.T, srv *mailtest.Server) *world {
+func newWorld(t testing.TB, srv *mailtest.Server) *world {
 	pool := x509.NewCertPool()
 	ca, err := os.ReadFile(srv.CAFile)
 	if err != nil || !pool.AppendCertsFromPEM(ca) {
@@ -65,7 +65,7 @@ func newWorld(t *testing.T, srv *mailtest.Server) *world {
 	}}
 }
 
-func target(t *testing.T, p mailcheck.Protocol, addr string) mailcheck.Target {
+func target(t testing.TB, p mailcheck.Protocol, addr string) mailcheck.Target {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -298,21 +298,11 @@ func TestDovecotSharedMailbox(t *testing.T) {
 // BenchmarkCheckDovecot times a full check (IMAP, SMTP and POP at once)
 // against the Dovecot rig.
 func BenchmarkCheckDovecot(b *testing.B) {
-	srv := mailtest.Start(b, mailtest.Options{Lookup: tokens})
-	pool := x509.NewCertPool()
-	ca, _ := os.ReadFile(srv.CAFile)
-	pool.AppendCertsFromPEM(ca)
-	w := &world{srv: srv}
-	opts := mailcheck.Options{User: adele, TLS: &tls.Config{RootCAs: pool},
-		Token: func(context.Context, mailcheck.Protocol) (mailcheck.Token, error) {
-			return mailcheck.Token{AccessToken: "good-token-Abc123", Scopes: allScopes}, nil
-		}}
-	tt := &testing.T{}
-	w.t = tt
+	w := newWorld(b, mailtest.Start(b, mailtest.Options{Lookup: tokens}))
 	targets := w.targets()
 	b.ResetTimer()
 	for b.Loop() {
-		for _, r := range mailcheck.Check(context.Background(), targets, opts) {
+		for _, r := range mailcheck.Check(context.Background(), targets, w.opts) {
 			if r.Status != mailcheck.OK {
 				b.Fatalf("%+v", r)
 			}

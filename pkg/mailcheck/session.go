@@ -368,7 +368,7 @@ func (c *check) pop(sasl string) {
 		return
 	}
 	_, status, err = c.popCommand("AUTH XOAUTH2 "+sasl, false)
-	if err == nil && strings.HasPrefix(status, "+ ") || status == "+" {
+	if err == nil && (strings.HasPrefix(status, "+ ") || status == "+") {
 		_, status, err = c.popCommand("", false) // the error challenge
 	}
 	if err != nil {
