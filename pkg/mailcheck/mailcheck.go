@@ -29,9 +29,9 @@ const (
 // Name is the protocol as people write it.
 func (p Protocol) Name() string { return strings.ToUpper(string(p)) }
 
-// Scope is the permission Exchange asks of a token for the protocol (the
-// last segment of the scope URI), and Feature the --scopes name that asks
-// ms365auth for it.
+// Scope is the permission Exchange asks of a token for the protocol: the
+// last segment of its scope URI (ms365auth's --scopes names it after the
+// protocol: imap, smtp, pop).
 func (p Protocol) Scope() string {
 	switch p {
 	case IMAP:
