@@ -437,6 +437,9 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 	}
 }
 
+// personalUser is the personal Microsoft account of docs/recipes.md.
+const personalUser = "adele.vance@outlook.com"
+
 // runDocCommand runs one documented command; link commands get a person.
 func runDocCommand(t *testing.T, h *harness, c docCommand) result {
 	t.Helper()
@@ -457,6 +460,12 @@ func runDocCommand(t *testing.T, h *harness, c docCommand) result {
 	case c.has("--device"), c.has("--print-link"), c.has("--returned-url"):
 		t.Fatalf("%s\n  this test has no person for this kind of link yet; add one to runDocCommand", c)
 		return result{}
+	case c.has("consumers"):
+		// A person with a personal Microsoft account, the recipe's.
+		hh.srv.AddUser(entratest.User{Username: personalUser, Name: "Adele Vance", TenantID: entratest.ConsumersTenantID})
+		defer hh.srv.SignInAs(hh.srv.SignedIn())
+		hh.srv.SignInAs(personalUser)
+		return hh.link(hh.signIn, c.args[1:]...)
 	default:
 		return hh.link(hh.signIn, c.args[1:]...)
 	}

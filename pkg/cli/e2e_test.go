@@ -99,7 +99,8 @@ func newTBHarness(t testing.TB, redirects ...entratest.Redirect) *harness {
 	if len(redirects) == 0 {
 		redirects = []entratest.Redirect{{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop}}
 	}
-	srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, Redirects: redirects})
+	// Like ms365auth's own registration: work, school and personal accounts.
+	srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, PersonalAccounts: true, Redirects: redirects})
 	home := t.TempDir()
 	h := &harness{t: t, srv: srv, cfg: filepath.Join(home, "config")}
 	h.env = append(os.Environ(),

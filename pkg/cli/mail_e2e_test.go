@@ -47,6 +47,12 @@ type mailWorld struct {
 // programs are the clients the test needs, with their Debian packages.
 func newMailWorld(t *testing.T, programs ...string) *mailWorld {
 	t.Helper()
+	return newMailWorldWith(t, mailtest.Exchange{}, programs...)
+}
+
+// newMailWorldWith is newMailWorld with Exchange's mailbox settings.
+func newMailWorldWith(t *testing.T, exchange mailtest.Exchange, programs ...string) *mailWorld {
+	t.Helper()
 	for i := 0; i+1 < len(programs); i += 2 {
 		mailtest.Require(t, programs[i], programs[i+1])
 		if programs[i] == "mbsync" {
@@ -60,7 +66,7 @@ func newMailWorld(t *testing.T, programs ...string) *mailWorld {
 	// One clock for Entra and Exchange, which tests move forward.
 	now := func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
 	h.srv.SetClock(now)
-	w.mail = mailtest.Start(t, mailtest.Options{Lookup: h.srv.LookupAccessToken, Now: now})
+	w.mail = mailtest.Start(t, mailtest.Options{Lookup: h.srv.LookupAccessToken, Now: now, Exchange: exchange})
 	w.env = append(slices.Clone(h.env),
 		"HOME="+w.home,
 		"PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"),

@@ -30,6 +30,10 @@ type CodeInfo struct {
 }
 
 const (
+	// deviceFix is for device policies: on Linux only Microsoft's Intune
+	// broker (Ubuntu Desktop, enrolled) proves a device, and no command-line
+	// tool can use it, so signing in again cannot help.
+	deviceFix  = "Signing in again will not help: the policy wants a managed or compliant device, which this tool cannot prove. Ask your admin to exclude {client_id} from the policy, or for a policy this sign-in can meet (for example multi-factor authentication)."
 	secretHow  = "MS365AUTH_CLIENT_SECRET or --client-secret-file"
 	reauthHint = "run `ms365auth reauth` and sign in again"
 )
@@ -37,6 +41,8 @@ const (
 // Codes is the AADSTS table, ordered by code. Meanings follow Microsoft's
 // error reference; fixes name the exact setting, flag or command.
 var Codes = []CodeInfo{
+	{50005, "access_denied", "A Conditional Access policy allows sign-in only from supported platforms, and this one (Linux, or a command-line client) is not among them.",
+		deviceFix},
 	{50011, "invalid_request", "The redirect URI in the request is not registered for the app.",
 		"Register exactly {redirect_uri} as a redirect URI under 'Mobile and desktop applications' in the app registration (Authentication page), or pass --redirect-uri with one that is registered."},
 	{50020, "access_denied", "The account does not belong to the tenant.",
@@ -47,6 +53,8 @@ var Codes = []CodeInfo{
 		"Run `ms365auth reauth` and complete the MFA prompt in the browser."},
 	{50079, "interaction_required", "The account must register for multi-factor authentication.",
 		"Register your security info at https://aka.ms/mysecurityinfo, then run `ms365auth reauth`."},
+	{50097, "interaction_required", "The sign-in needs device authentication: a device registered with the organisation, proven by a broker.",
+		deviceFix},
 	{50126, "invalid_grant", "Wrong username or password.",
 		"Check the username and password and sign in again; reset the password if it has changed."},
 	{50148, "invalid_grant", "The PKCE code verifier does not match the code challenge.",
@@ -57,6 +65,8 @@ var Codes = []CodeInfo{
 		reauthHint + "."},
 	{50194, "invalid_request", "The app is single-tenant and cannot use the common endpoint.",
 		"The app is single-tenant: pass --tenant <your tenant ID or domain> instead of {tenant}."},
+	{53000, "interaction_required", "A Conditional Access policy requires a compliant or managed device.",
+		deviceFix},
 	{53003, "access_denied", "A Conditional Access policy blocked the sign-in.",
 		"Ask your admin to allow this sign-in (give them the Trace ID from the sign-in page); retrying will not help."},
 	{53005, "unauthorized_client", "The resource accepts only apps that enforce Intune app protection policies.",
@@ -91,6 +101,10 @@ var Codes = []CodeInfo{
 		"Use " + NativeClientRedirectURI + " as the redirect URI, registered under 'Mobile and desktop applications'."},
 	{501481, "invalid_grant", "The PKCE code verifier does not match the code challenge.",
 		"The code belongs to a different sign-in attempt: run `ms365auth link` again and paste the URL from that run only."},
+	{530003, "interaction_required", "A Conditional Access policy requires a managed device to reach this resource.",
+		deviceFix},
+	{530033, "interaction_required", "A Conditional Access policy requires a compliant or managed device for this app.",
+		deviceFix},
 	{700005, "invalid_grant", "The authorization code was issued for a different tenant.",
 		"Use the same --tenant for sign-in and code redemption, then run `ms365auth link` again."},
 	{700016, "unauthorized_client", "No application with this client ID exists in the tenant.",

@@ -253,6 +253,13 @@ func (s *Server) AddTenantDomain(domain, tenantID string) {
 	s.domains[strings.ToLower(domain)] = strings.ToLower(tenantID)
 }
 
+// SignedIn is the username the browser signs in as now (lower case).
+func (s *Server) SignedIn() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.signedIn
+}
+
 // SignInAs chooses who the browser step signs in as, for /authorize and for
 // approving device codes. It panics if no such user was added.
 func (s *Server) SignInAs(username string) {

@@ -21,6 +21,19 @@
 // accepts and mutt sends. Submitted messages are kept for the test
 // (Server.Sent); Deliver puts messages into a mailbox for IMAP clients.
 //
+// Options.Exchange sets what makes Exchange refuse a login (SMTP AUTH off
+// for the tenant or the mailbox, IMAP or POP off) and the permissions on
+// shared mailboxes (Full Access, Send As). With Full Access granted,
+// Dovecot checks logins through a Lua passdb (dovecot-auth-lua) that tells
+// the check the SASL user, so a delegate's token opens the shared mailbox
+// as on Exchange. POP with TLS is served too when dovecot-pop3d is
+// installed.
+//
+// StartExchange serves IMAP, POP and submission from Go alone, answering in
+// Exchange's own words ("NO AUTHENTICATE failed.", "BAD User is
+// authenticated but not connected.", "-ERR Authentication failure: …",
+// "535 5.7.139 …"), for tests of what a program makes of those answers.
+//
 // When run as root (as in CI), Dovecot runs as the user nobody, since its
 // login processes refuse to run as root.
 package mailtest

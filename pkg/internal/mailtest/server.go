@@ -32,6 +32,38 @@ type Options struct {
 	Lookup func(token string) (entratest.TokenInfo, bool)
 	// Now is the mail server's clock for token expiry; nil means time.Now.
 	Now func() time.Time
+	// Exchange sets the mailbox and organisation settings that make
+	// Exchange refuse a login.
+	Exchange Exchange
+}
+
+// Exchange holds the settings behind Exchange Online's refusals, each with
+// the answer Exchange gives for it.
+type Exchange struct {
+	// SMTPAuthDisabled is "Tenant" (Set-TransportConfig) or "Mailbox"
+	// (Set-CASMailbox): SMTP AUTH answers 535 5.7.139 "…disabled for the
+	// Tenant/Mailbox".
+	SMTPAuthDisabled string
+	// IMAPDisabled and POPDisabled (Set-CASMailbox -ImapEnabled/-PopEnabled
+	// $false): every login fails as a bad token would.
+	IMAPDisabled, POPDisabled bool
+	// FullAccess lists, per shared mailbox, the delegates whose tokens open
+	// it over IMAP and POP when the SASL user is the shared address.
+	FullAccess map[string][]string
+	// SendAs lists, per address, who may send as it over SMTP.
+	SendAs map[string][]string
+}
+
+// allowed reports whether who is listed for address in grants.
+func allowed(grants map[string][]string, address, who string) bool {
+	for a, whos := range grants {
+		for _, g := range whos {
+			if strings.EqualFold(a, address) && strings.EqualFold(g, who) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Check is one token Dovecot asked about.
@@ -44,6 +76,7 @@ type Check struct {
 // Server is a running private Dovecot for IMAP and a submission server.
 type Server struct {
 	IMAPS      string // host:port of IMAP with TLS from the first byte
+	POP3S      string // host:port of POP with TLS from the first byte ("" when not installed)
 	Submission string // host:port of SMTP submission with STARTTLS
 	CAFile     string // PEM certificate of the CA that issued the server's
 
@@ -90,6 +123,11 @@ func missing(t testing.TB, what, debianPackage string) {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t, "dovecot", "dovecot-imapd")
+	if len(opts.Exchange.FullAccess) > 0 {
+		// Shared mailboxes: a Lua passdb that asks with curl.
+		RequireFile(t, "/usr/lib/dovecot/modules/auth/libauthdb_lua.so", "dovecot-auth-lua")
+		Require(t, "curl", "curl")
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -142,6 +180,14 @@ func (s *Server) start(t testing.TB) error {
 	conf := dovecotConf{
 		Dir: s.dir, User: runAs.Username, Group: group.Name, UID: s.uid, GID: s.gid,
 		IMAPS: imaps, Introspect: "http://" + introspect + "/introspect",
+		Delegation: len(s.opts.Exchange.FullAccess) > 0,
+	}
+	// POP when Debian's dovecot-pop3d is installed.
+	if _, err := os.Stat(dovecotPOP3); err == nil {
+		if conf.POP3S = freePort(); conf.POP3S == 0 {
+			return errors.New("no free loopback port")
+		}
+		s.POP3S = net.JoinHostPort("127.0.0.1", strconv.Itoa(conf.POP3S))
 	}
 	if err := conf.write(); err != nil {
 		return err
@@ -150,6 +196,16 @@ func (s *Server) start(t testing.TB) error {
 		return err
 	}
 	return s.run(t)
+}
+
+// dovecotPOP3 is Dovecot's POP server, from Debian's dovecot-pop3d.
+const dovecotPOP3 = "/usr/lib/dovecot/pop3"
+
+// RequirePOP skips the test (fails it under CI) when Dovecot's POP server
+// is not installed.
+func RequirePOP(t testing.TB) {
+	t.Helper()
+	RequireFile(t, dovecotPOP3, "dovecot-pop3d")
 }
 
 // dovecotUser is who runs Dovecot: the current user, or nobody for root.
@@ -201,7 +257,10 @@ func (s *Server) run(t testing.TB) error {
 	// Ready when both listeners accept; Dovecot opens them before it
 	// serves, so a refused connection means "not yet".
 	deadline := time.Now().Add(15 * time.Second)
-	for _, addr := range []string{s.IMAPS} {
+	for _, addr := range []string{s.IMAPS, s.POP3S} {
+		if addr == "" {
+			continue
+		}
 		for {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
 			if err == nil {
@@ -253,7 +312,10 @@ func freePort() int {
 // failure; an accepted one carries the user Dovecot compares with the SASL
 // user.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
-	info, why := s.check(r.PostFormValue("token"), r.Header.Get("X-Dovecot-Auth-Service"), "")
+	// The oauth2 passdb sends no user (Dovecot compares it itself); the
+	// Lua passdb of Delegation does, and the check compares.
+	token := strings.TrimSuffix(r.PostFormValue("token"), "\n")
+	info, why := s.check(token, r.Header.Get("X-Dovecot-Auth-Service"), r.PostFormValue("user"))
 	answer := map[string]any{"active": why == ""}
 	if why == "" {
 		answer["upn"] = info.Username
@@ -267,13 +329,39 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 // decision. A non-empty user must be the token's (Dovecot compares the
 // user itself, and passes "").
 func (s *Server) check(token, service, user string) (entratest.TokenInfo, string) {
+	info, why := s.decide(token, service, user)
+	s.record(func() { s.checks = append(s.checks, Check{Service: service, User: info.Username, Refusal: why}) })
+	return info, why
+}
+
+// decide is check without the record.
+func (s *Server) decide(token, service, user string) (entratest.TokenInfo, string) {
 	info, issued := s.opts.Lookup(token)
 	why := refusal(info, issued, service, s.opts.Now())
 	if why == "" && user != "" && !strings.EqualFold(user, info.Username) {
-		why = fmt.Sprintf("token of %s, not %s", info.Username, user)
+		// A shared mailbox opens with a delegate's token over IMAP and
+		// POP, never over SMTP, whose user must be the token's.
+		if service == "submission" || !allowed(s.opts.Exchange.FullAccess, user, info.Username) {
+			why = fmt.Sprintf("token of %s, not %s", info.Username, user)
+		}
 	}
-	s.record(func() { s.checks = append(s.checks, Check{Service: service, User: info.Username, Refusal: why}) })
+	if why == "" && disabled(s.opts.Exchange, service) {
+		why = service + " is disabled for the mailbox"
+	}
 	return info, why
+}
+
+// disabled reports whether the settings turn service off.
+func disabled(e Exchange, service string) bool {
+	switch service {
+	case "imap":
+		return e.IMAPDisabled
+	case "pop3":
+		return e.POPDisabled
+	case "submission":
+		return e.SMTPAuthDisabled != ""
+	}
+	return false
 }
 
 // record changes what the server saw and wakes those waiting on it.

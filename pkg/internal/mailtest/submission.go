@@ -46,11 +46,14 @@ func (s *Server) listenSubmission(t testing.TB, cert tls.Certificate) (string, e
 
 // The answers Exchange Online gives.
 const (
-	authOK         = "235 2.7.0 Authentication successful"
-	authFailed     = "535 5.7.3 Authentication unsuccessful"
-	notAuthed      = "530 5.7.57 Client not authenticated to send mail"
-	needTLS        = "530 5.7.0 Must issue a STARTTLS command first"
-	sendAsDenied   = "554 5.2.252 SendAsDenied; %s not allowed to send as %s"
+	authOK       = "235 2.7.0 Authentication successful"
+	authFailed   = "535 5.7.3 Authentication unsuccessful"
+	notAuthed    = "530 5.7.57 Client not authenticated to send mail"
+	needTLS      = "530 5.7.0 Must issue a STARTTLS command first"
+	sendAsDenied = "554 5.2.252 SendAsDenied; %s not allowed to send as %s; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+	// SMTP AUTH turned off, for the tenant or the mailbox ("Tenant" or
+	// "Mailbox" fills the blank).
+	authDisabled   = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the %s. Visit https://aka.ms/smtp_auth_disabled for more information."
 	unknownCommand = "502 5.3.3 Command not implemented"
 )
 
@@ -97,10 +100,14 @@ func (s *Server) submit(c net.Conn, cfg *tls.Config) {
 					return
 				}
 			}
-			if who := s.authenticate(initial, "submission"); who != "" {
+			who, why := s.authenticate(initial, "submission")
+			switch {
+			case why == "":
 				user = who
 				tp.PrintfLine(authOK)
-			} else {
+			case strings.HasSuffix(why, " is disabled for the mailbox"):
+				tp.PrintfLine(authDisabled, s.opts.Exchange.SMTPAuthDisabled)
+			default:
 				tp.PrintfLine(authFailed)
 			}
 		case "MAIL":
@@ -109,7 +116,7 @@ func (s *Server) submit(c net.Conn, cfg *tls.Config) {
 				continue
 			}
 			m = Message{User: user, From: address(arg)}
-			if !strings.EqualFold(m.From, user) {
+			if !strings.EqualFold(m.From, user) && !allowed(s.opts.Exchange.SendAs, m.From, user) {
 				tp.PrintfLine(sendAsDenied, user, m.From)
 				continue
 			}
@@ -145,14 +152,21 @@ func (s *Server) submit(c net.Conn, cfg *tls.Config) {
 }
 
 // authenticate checks an XOAUTH2 initial response
-// (base64 of "user=U^Aauth=Bearer T^A^A") and returns the user it
-// authenticates, or "".
-func (s *Server) authenticate(initial, service string) string {
+// (base64 of "user=U^Aauth=Bearer T^A^A") and returns the SASL user and
+// why the login is refused ("" when it is not).
+func (s *Server) authenticate(initial, service string) (string, string) {
+	token, user := decodeXOAUTH2(initial)
+	_, why := s.check(token, service, user)
+	return user, why
+}
+
+// decodeXOAUTH2 takes the token and the user out of an XOAUTH2 initial
+// response; both are "" when it is not one.
+func decodeXOAUTH2(initial string) (token, user string) {
 	raw, err := base64.StdEncoding.DecodeString(initial)
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	var user, token string
 	for _, field := range strings.Split(string(raw), "\x01") {
 		if v, ok := strings.CutPrefix(field, "user="); ok {
 			user = v
@@ -161,10 +175,7 @@ func (s *Server) authenticate(initial, service string) string {
 			token, _ = strings.CutPrefix(v, "Bearer ")
 		}
 	}
-	if _, why := s.check(token, service, user); why != "" {
-		return ""
-	}
-	return user
+	return token, user
 }
 
 // address takes the mailbox out of "FROM:<a@b> SIZE=10" or "TO:<a@b>".
