@@ -329,7 +329,7 @@ func (d *doctor) checkFileModes(f *store.File, profileName string) {
 	}
 	d.add(check{ID: "store.permissions", Title: "file permissions", Status: checkWarn,
 		Summary: "open to other users: " + strings.Join(open, ", "),
-		Fix:     "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (docs/security.md)"})
+		Fix:     "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (https://github.com/ms365auth/ms365auth/blob/main/docs/security.md#the-file-store)"})
 }
 
 // usesSecretService reports whether go-keyring talks to a Secret Service

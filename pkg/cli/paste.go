@@ -16,7 +16,7 @@ import (
 const pasteAttempts = 3
 
 // errNothingPasted is an empty line where the returned URL was expected.
-var errNothingPasted = errors.New("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md")
+var errNothingPasted = errors.New("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in https://github.com/ms365auth/ms365auth/blob/main/docs/troubleshooting.md")
 
 // pasteDialogue reads the URL the browser landed on and checks it against
 // the sign-in in progress. On a terminal, a paste that another paste can

@@ -234,7 +234,7 @@ const refreshTokenDeadReason = "the refresh token went unused for 90 days, so En
 // refreshTokenWarning says that the refresh token dies soon unless used,
 // and what keeps it alive.
 func refreshTokenWarning(profile string, days int) string {
-	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe in docs/recipes.md)",
+	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe, https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#cron)",
 		inDays(days), profileFlag(profile))
 }
 
