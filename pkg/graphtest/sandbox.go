@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,8 @@ func NewSandbox(clientID string, now time.Time) *Server {
 			events = append(events, e)
 		}
 	}
+	// In order of start, as a person reads a calendar.
+	slices.SortStableFunc(events, func(a, b Event) int { return a.Start.Compare(b.Start) })
 	for i := range events {
 		events[i].ID = "AAMkAGI2" + strconv.Itoa(1000+i)
 	}

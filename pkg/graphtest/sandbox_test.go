@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,8 +47,29 @@ func TestSandboxCalendarViewKeepsToItsWindow(t *testing.T) {
 	if len(value) != 8 || week["@odata.nextLink"] != nil { // five stand-ups, three meetings
 		t.Errorf("the week of 7 December: %d events, next link %v", len(value), week["@odata.nextLink"])
 	}
+
 	_, all := get(t, g, "/v1.0/me/calendarView?startDateTime=2026-11-30T00:00:00&endDateTime=2026-12-28T00:00:00", token)
 	if value, _ := all["value"].([]any); len(value) != 10 || all["@odata.nextLink"] == nil {
 		t.Errorf("four weeks: a page of %d events, next link %v", len(value), all["@odata.nextLink"])
+	}
+	// All pages: every event once, in order of start.
+	last, n := "", 0
+	for page := all; ; {
+		for _, v := range page["value"].([]any) {
+			n++
+			start := v.(map[string]any)["start"].(map[string]any)["dateTime"].(string)
+			if start < last {
+				t.Errorf("%s after %s", start, last)
+			}
+			last = start
+		}
+		next, _ := page["@odata.nextLink"].(string)
+		if next == "" || n > 100 {
+			break
+		}
+		_, page = get(t, g, strings.TrimPrefix(next, g.URL), token)
+	}
+	if n != 28 {
+		t.Errorf("four weeks: %d events over all pages, want 28", n)
 	}
 }
