@@ -116,7 +116,7 @@ func RefreshTokenWarning(name string, rec *store.Record, now time.Time) string {
 // refreshTokenWarning says that the refresh token dies in days unless
 // used, and what keeps it alive.
 func refreshTokenWarning(profile string, days int) string {
-	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe in docs/recipes.md)",
+	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe, https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#cron)",
 		inDays(days), ProfileFlag(profile))
 }
 

@@ -148,7 +148,13 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if err != nil {
 		return err
 	}
-	cloud, err := graph.CloudFor(auth.Host, o.GraphURL)
+	graphURL := o.GraphURL
+	if p.Sandbox { // a sandbox token goes only to the sandbox's own Graph
+		stop := func() {}
+		graphURL, stop = sandboxGraph(env)
+		defer stop()
+	}
+	cloud, err := graph.CloudFor(auth.Host, graphURL)
 	if err != nil {
 		return err
 	}

@@ -102,9 +102,15 @@ func TestCronRecipesRunAsCronWould(t *testing.T) {
 			adele := strings.NewReplacer("/home/adele", home)
 			tab := parseCrontab(t, adele.Replace(text))
 
-			// go install put ms365auth in ~/go/bin; the notification's mail
+			// The crontab must find ms365auth wherever it was installed:
+			// go install puts it in ~/go/bin, the README's archive install
+			// in ~/.local/bin (each crontab gets one of them; /usr/bin, the
+			// packages' place, is cron's own PATH). The notification's mail
 			// command is a stand-in that keeps what it was given.
 			bin := filepath.Join(home, "go", "bin")
+			if fileStore {
+				bin = filepath.Join(home, ".local", "bin")
+			}
 			if err := os.MkdirAll(bin, 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -268,13 +274,17 @@ func userBusAt(t *testing.T, runDir string) []string {
 func TestSystemdRecipeRunsAsItsServiceWould(t *testing.T) {
 	keyringtest.Require(t)
 	service := recipe(t, "### A systemd user timer", 0)
+	home := t.TempDir()
 	execStart := ""
+	var environment []string // the Environment= assignments, %h replaced
 	for _, line := range strings.Split(service, "\n") {
 		if v, ok := strings.CutPrefix(line, "ExecStart="); ok {
 			execStart = v
 		}
+		if v, ok := strings.CutPrefix(line, "Environment="); ok {
+			environment = append(environment, strings.ReplaceAll(v, "%h", home))
+		}
 	}
-	home := t.TempDir()
 	words, _, err := shellWords(strings.ReplaceAll(execStart, "%h", home))
 	if err != nil || len(words) == 0 {
 		t.Fatalf("ExecStart=%s: %v", execStart, err)
@@ -282,19 +292,28 @@ func TestSystemdRecipeRunsAsItsServiceWould(t *testing.T) {
 	for i := range words {
 		words[i] = strings.ReplaceAll(words[i], "$$", "$")
 	}
-	// %h/go/bin/ms365auth is where go install put it; notify-send is a
+	// systemd runs an absolute path, or looks for a bare name only in the
+	// system's directories, never in the service's PATH.
+	if !filepath.IsAbs(words[0]) {
+		t.Fatalf("ExecStart=%s: systemd would not look for %s in the PATH the service sets", execStart, words[0])
+	}
+	// ms365auth where the README's archive install puts it, in
+	// ~/.local/bin, not on the user manager's PATH; notify-send is a
 	// stand-in that keeps its arguments.
-	if err := os.MkdirAll(filepath.Dir(words[0]), 0o755); err != nil {
+	bin := filepath.Join(home, ".local", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(binary, words[0]); err != nil {
-		t.Fatalf("ExecStart=%s: %v", execStart, err)
+	if err := os.Symlink(binary, filepath.Join(bin, "ms365auth")); err != nil {
+		t.Fatal(err)
 	}
 	stubs := t.TempDir()
 	shown := filepath.Join(home, "notified")
 	notifySend := "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + shown + "'\n"
-	if err := os.WriteFile(filepath.Join(stubs, "notify-send"), []byte(notifySend), 0o755); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{stubs, bin} { // the service may set its own PATH
+		if err := os.WriteFile(filepath.Join(dir, "notify-send"), []byte(notifySend), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	h := newHarness(t)
@@ -305,8 +324,11 @@ func TestSystemdRecipeRunsAsItsServiceWould(t *testing.T) {
 	if r := runDocCommand(t, h, link); r.code != 0 {
 		t.Fatalf("%s\n  exit %d:\n%s", link, r.code, r.stderr)
 	}
+	// The user manager's environment, then the service's Environment=
+	// (later assignments win, as in exec's environment lookup below).
 	env := []string{"HOME=" + home, "PATH=" + stubs + ":/usr/local/bin:/usr/bin:/bin",
 		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"), "XDG_RUNTIME_DIR=" + t.TempDir()}
+	env = append(env, environment...)
 
 	if r := runDetached(t, env, words); r.code != 0 || r.all() != "" {
 		t.Fatalf("ExecStart=%s\n  exit %d; the journal would show: %q", execStart, r.code, r.all())

@@ -19,23 +19,32 @@ func NewRootCmd(env *Env) *cobra.Command {
 operating system's keyring (or in files), and hands fresh access tokens to people
 and scripts.
 
-`,
+` + newHere,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// The real version is read from the build info only when asked
 		// for: parsing it costs every other command start-up time.
 		Version: "from build info",
 	}
-	// The reference tables (exit statuses, environment, files) are written
-	// out only for the help that shows them: wrapping them to the width
-	// costs a tenth of a millisecond, which every other command, token
-	// included, would pay at start-up.
+	// The commands come first in the root's help, where a newcomer looks;
+	// the reference tables (environment, files) are a help topic of their
+	// own, as gh has them, written out only for the help that shows them:
+	// wrapping them to the width costs a tenth of a millisecond, which every
+	// other command, token included, would pay at start-up.
+	environment := &cobra.Command{
+		Use:   "environment",
+		Short: "Exit codes, environment variables and files",
+	}
+	root.AddCommand(environment)
 	help := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
-		if c == root {
-			c.Long += manual.Text()
+		if c == environment && c.Long == "" {
+			c.Long = manual.Text()
 		}
 		help(c, args)
+		if c == root {
+			fmt.Fprintf(c.OutOrStdout(), "\nExit codes: %s.\nEnvironment variables and files: ms365auth help environment\n", manual.ExitSummary())
+		}
 	})
 	// A mistyped flag or argument: say where the right ones are.
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -74,6 +83,10 @@ and scripts.
 	}
 	return root
 }
+
+// newHere is the root help's pointer to where a newcomer starts: a
+// rehearsal against the sandbox, with no Microsoft account needed.
+const newHere = "New here? ms365auth link --sandbox"
 
 // profileName is the --profile value, validated by the root command before
 // any command runs.

@@ -7,6 +7,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/graphtest"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
@@ -36,7 +37,8 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	})
 	scopes := o.Scopes
 	if len(scopes) == 0 {
-		scopes = []string{"calendar"}
+		// What the sandbox's Graph answers: /me, the calendar, the inbox.
+		scopes = []string{"user", "calendar", "mail"}
 	}
 	p, err := settings(env, &profile.Config{}, &linkOptions{
 		Profile: profile.SandboxName, ClientID: sandboxClientID, AuthorityHost: srv.URL,
@@ -93,6 +95,16 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	u.say("Now try: ms365auth status --profile sandbox")
 	return nil
+}
+
+// sandboxGraph starts the sandbox's stand-in for Microsoft Graph, for api
+// on the sandbox profile, and returns its root URL and how to stop it. It
+// lives as long as the command, and answers the sandbox's tokens with a
+// made-up mailbox and calendar, so that api, --paginate and --jq can be
+// tried without an account, and a sandbox token never goes to Microsoft.
+func sandboxGraph(env *Env) (url string, stop func()) {
+	srv := graphtest.NewSandbox(sandboxClientID, env.Now())
+	return srv.URL, srv.Close
 }
 
 // abbreviateURL shortens a long URL to its start and its length, keeping

@@ -193,7 +193,7 @@ func checkFileModes(_ context.Context, x *Examination) Result {
 		return Result{}
 	}
 	return Result{Status: Warn, Summary: "open to other users: " + strings.Join(open, ", "),
-		Fix: "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (docs/security.md)"}
+		Fix: "ms365auth makes them private again when it reads them (this check included; by hand: chmod 700 the directory, chmod 600 the files); if anyone else could read them, treat the tokens as leaked (https://github.com/ms365auth/ms365auth/blob/main/docs/security.md#the-file-store)"}
 }
 
 // checkEncryption says whether the file store keeps the profile's tokens

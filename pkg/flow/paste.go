@@ -17,7 +17,7 @@ const pasteAttempts = 3
 
 // ErrNothingPasted is an empty line where the returned URL was expected,
 // with no one to fill it in (Paste.OnEmpty).
-var ErrNothingPasted = errors.New("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in docs/troubleshooting.md")
+var ErrNothingPasted = errors.New("nothing was pasted: after signing in, copy the whole URL from the address bar of the page you land on; if the browser showed an error page instead, its AADSTS code is explained in https://github.com/ms365auth/ms365auth/blob/main/docs/troubleshooting.md")
 
 // Paste is the dialogue of the primary sign-in method: it reads back the
 // URL the browser landed on and checks it against the sign-in in progress

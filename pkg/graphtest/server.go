@@ -86,6 +86,9 @@ type Server struct {
 	requests        []Request
 	sent            []Message
 	outage          *outage
+	user            map[string]any // more fields of /me (SetUser)
+	messages        []MailMessage
+	windowed        bool // calendarView answers only the events in its window
 }
 
 type failure struct {
@@ -325,10 +328,18 @@ func (s *Server) routeLocked(w http.ResponseWriter, r *http.Request, body []byte
 	switch route {
 	case "GET /me":
 		if s.allowLocked(w, info, "User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All") {
-			writeJSON(w, http.StatusOK, map[string]any{
+			me := map[string]any{
 				"@odata.context": s.URL + "/" + version + "/$metadata#users/$entity",
 				"id":             info.OID, "userPrincipalName": info.Username, "mail": info.Username,
-			})
+			}
+			for k, v := range s.user {
+				me[k] = v
+			}
+			writeJSON(w, http.StatusOK, me)
+		}
+	case "GET /me/messages", "GET /me/mailFolders/inbox/messages":
+		if s.allowLocked(w, info, "Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite", "Mail.Read.Shared") {
+			s.listMessagesLocked(w, r, version)
 		}
 	case "GET /me/events", "GET /me/calendarView", "GET /me/calendar/events", "GET /me/calendar/calendarView", "GET /me/calendarView/delta":
 		if s.allowLocked(w, info, "Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "Calendars.ReadWrite.Shared") {
@@ -403,14 +414,18 @@ func (s *Server) listEventsLocked(w http.ResponseWriter, r *http.Request, versio
 		writeError(w, http.StatusBadRequest, "ErrorInvalidParameter", "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.")
 		return
 	}
+	events := s.events
+	if s.windowed && strings.HasSuffix(path, "calendarView") {
+		events = inWindow(events, q.Get("startDateTime"), q.Get("endDateTime"))
+	}
 	size := s.pageSize
 	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 {
 		size = min(size, top)
 	}
 	skip = max(skip, from)
-	end := min(skip+size, len(s.events))
+	end := min(skip+size, len(events))
 	value := []map[string]any{}
-	for _, e := range s.events[min(skip, end):end] {
+	for _, e := range events[min(skip, end):end] {
 		value = append(value, map[string]any{
 			"id": e.ID, "subject": e.Subject,
 			"start": map[string]string{"dateTime": e.Start.UTC().Format("2006-01-02T15:04:05.0000000"), "timeZone": "UTC"},
@@ -420,9 +435,9 @@ func (s *Server) listEventsLocked(w http.ResponseWriter, r *http.Request, versio
 	page := map[string]any{"@odata.context": s.URL + "/" + version + "/$metadata#users('me')/events", "value": value}
 	link := s.URL + r.URL.Path + "?"
 	switch {
-	case end < len(s.events) && delta:
+	case end < len(events) && delta:
 		page["@odata.nextLink"] = link + "$skiptoken=" + strconv.Itoa(end)
-	case end < len(s.events):
+	case end < len(events):
 		q.Set("$skiptoken", strconv.Itoa(end))
 		// Graph writes the $ of system query options as it is.
 		page["@odata.nextLink"] = link + strings.ReplaceAll(q.Encode(), "%24", "$")

@@ -310,7 +310,7 @@ func (f *File) private(path string, fi fs.FileInfo, mode fs.FileMode, chmod func
 	}
 	was := fi.Mode().Perm()
 	if mine && chmod(mode) == nil {
-		f.warn("%s was open to other users (mode %04o) and is %04o again; if anyone else could read it, treat the tokens as leaked (see docs/security.md)", path, was, mode)
+		f.warn("%s was open to other users (mode %04o) and is %04o again; if anyone else could read it, treat the tokens as leaked (see https://github.com/ms365auth/ms365auth/blob/main/docs/security.md#the-file-store)", path, was, mode)
 		return
 	}
 	f.warn("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod %o %s", path, was, mode, path)
