@@ -150,6 +150,10 @@ func (s *Service) refresh(ctx context.Context, p *profile.Profile, st store.Stor
 // reauth --scopes asks for, and the profile is not marked. A refresh token
 // that is revoked, expired or used up is dead for every resource, though.
 func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, scopes []string, err error) error {
+	var refused *flow.RefusedError
+	if errors.As(err, &refused) {
+		return s.refusedAnswer(p, st, rec, refused)
+	}
 	if Transient(err) {
 		return &TransientError{Err: err}
 	}
@@ -178,6 +182,47 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 		return errors.Join(sr, saveErr)
 	}
 	return sr
+}
+
+// refusedAnswer decides what a refresh answer refused for its ID token
+// leaves in the record. Its access token and claims are never used. The
+// refresh token that came with it is kept, as a refresh that succeeded
+// would keep it: it came from the token endpoint the stored one was sent
+// to, over the same checked connection (TLS, or http to loopback only; no
+// redirect followed), so it is exactly as trustworthy, and a server that
+// rotates refresh tokens (Dex) has already retired the stored one: dropping
+// the new one would lose the link without a word. Only the ID token failed,
+// which does not question where the refresh token came from.
+//
+// The exception is an ID token that names another account (tenant or
+// object ID) than the record: that refresh token is not this profile's
+// link, so nothing is kept and the profile needs a sign-in, saying why.
+func (s *Service) refusedAnswer(p *profile.Profile, st store.Store, rec *store.Record, e *flow.RefusedError) error {
+	if e.RefreshToken == "" || e.RefreshToken == rec.RefreshToken {
+		return e // nothing rotated: the stored refresh token is as it was
+	}
+	if e.Parsed && !sameAccount(rec, e.Claims) {
+		sr := &SignInRequiredError{Profile: p.Name, Reason: "a refresh was answered with another account's tokens, which were refused; " +
+			"the stored refresh token may have been retired by that answer"}
+		rec.NeedsReauth, rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = true, sr.Reason, "", ""
+		if err := st.Save(p.Name, rec); err != nil {
+			return errors.Join(sr, err)
+		}
+		return sr
+	}
+	rec.RefreshToken, rec.LastRefreshAt = e.RefreshToken, s.d.Now()
+	if err := st.Save(p.Name, rec); err != nil {
+		return fmt.Errorf("%w\nthe new refresh token that came with it could not be kept either, and the server may have retired the stored one: if the next try says so, run: ms365auth reauth%s: %w",
+			e, ProfileFlag(p.Name), err)
+	}
+	return fmt.Errorf("%w\nthe new refresh token that came with the answer was kept, so the link is not lost", e)
+}
+
+// sameAccount says whether ID token claims c may be the record's account:
+// no tenant or object ID that the record knows differs.
+func sameAccount(rec *store.Record, c entra.Claims) bool {
+	differs := func(known, got string) bool { return known != "" && got != "" && !strings.EqualFold(known, got) }
+	return !differs(rec.TenantID, c.TID) && !differs(rec.ObjectID, c.OID)
 }
 
 // Transient says whether trying again later may work: Entra's own verdict
