@@ -2,6 +2,8 @@ package account
 
 import (
 	"errors"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +200,37 @@ func TestPending(t *testing.T) {
 	}
 	if err := New(Deps{}).SavePending(p, auth); err == nil || !strings.Contains(err.Error(), "XDG_STATE_HOME") {
 		t.Errorf("without a state directory: %v", err)
+	}
+}
+
+// TestPendingFileIsMadePrivate: a pending sign-in found open to other
+// users (a chmod, a restore with cp) is made 0600 again, with a warning.
+func TestPendingFileIsMadePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("permission bits say nothing where ACLs decide")
+	}
+	f := newFixture(t)
+	p := f.profile("work")
+	auth, err := f.svc.Client(p, "").NewAuthorization(p.RedirectURI, flow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SavePending(p, auth); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := f.svc.pendingPath("work")
+	if got, err := f.svc.LoadPending("work"); err != nil || len(got.Warnings) != 0 {
+		t.Fatalf("a private file: %v, warnings %q", err, got.Warnings)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.LoadPending("work")
+	if err != nil || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "mode 0644") || !strings.Contains(got.Warnings[0], "0600 again") {
+		t.Fatalf("LoadPending: %v, warnings %q", err, got.Warnings)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the pending file is %v after reading, want 0600 (%v)", fi.Mode().Perm(), err)
 	}
 }
 

@@ -33,6 +33,9 @@ func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range ps.Warnings {
+		fmt.Fprintln(env.Err, "warning: "+w)
+	}
 	p := &ps.Profile
 	st, err := env.OpenStore(p.Store)
 	if err != nil {
