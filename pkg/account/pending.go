@@ -108,10 +108,12 @@ func readPrivate(path string) (data []byte, warning string, err error) {
 	return data, warning, err
 }
 
-// DropPending removes profile name's pending sign-in, if any: its code is
-// spent, or the profile logged out.
+// DropPending removes profile name's pending sign-in and saved claims
+// challenge, if any: its code is spent (the sign-in carried the claims),
+// or the profile logged out.
 func (s *Service) DropPending(name string) {
 	if path, err := s.pendingPath(name); err == nil {
 		os.Remove(path)
 	}
+	s.DropClaims(name)
 }

@@ -81,8 +81,10 @@ func (s *Service) ensure(ctx context.Context, r renewal) (*store.Record, error) 
 		return rec, nil
 	}
 	if rec.NeedsReauth {
-		return nil, &SignInRequiredError{Profile: p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused"),
+		sr := &SignInRequiredError{Profile: p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused"),
 			Fix: rec.ReauthFix, Claims: rec.ReauthClaims}
+		s.RememberClaims(sr)
+		return nil, sr
 	}
 	if rec.RefreshToken == "" {
 		return nil, &SignInRequiredError{Profile: p.Name, Reason: "there is no refresh token (was offline_access granted?)"}
@@ -173,11 +175,13 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 		sr.Run = "ms365auth reauth" + ProfileFlag(p.Name) + ListFlag("--scopes", wanted)
 		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
 		sr.Fix = entra.SignInFix(ee, hc)
+		s.RememberClaims(sr)
 		return sr
 	}
 	sr.Fix = entra.SignInFix(ee, hc)
 	rec.NeedsReauth = true
 	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
+	s.RememberClaims(sr)
 	if saveErr := st.Save(p.Name, rec); saveErr != nil {
 		return errors.Join(sr, saveErr)
 	}

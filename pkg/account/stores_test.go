@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -282,5 +284,48 @@ func TestErrorsSayWhatToRun(t *testing.T) {
 	}
 	if NotLinked(profile.SandboxName).Run != "ms365auth link --sandbox" {
 		t.Error("NotLinked(sandbox)")
+	}
+}
+
+// TestLongClaimsAreSavedForReauth: a claims challenge too long for a
+// command line is saved where reauth finds it, and the command printed is
+// a plain reauth; a short one rides on the command as --claims.
+func TestLongClaimsAreSavedForReauth(t *testing.T) {
+	long := `{"access_token":{"xms_cc":{"values":["` + strings.Repeat("cp1", 100) + `"]}}}`
+	short := `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`
+	for _, claims := range []string{short, long} {
+		f := newFixture(t)
+		f.link("work", f.keyring)
+		f.expireIn(f.keyring, "work", -time.Minute)
+		f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 50076, Suberror: "basic_action", Claims: claims,
+			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."})
+		_, err := f.svc.AccessToken(ctx, "work", TokenRequest{})
+		var sr *SignInRequiredError
+		if !errors.As(err, &sr) {
+			t.Fatalf("err = %v, want a sign-in", err)
+		}
+		saved, warnings, err := f.svc.SavedClaims("work")
+		if err != nil || len(warnings) > 0 {
+			t.Fatalf("SavedClaims: %v %q", err, warnings)
+		}
+		switch claims {
+		case short:
+			if want := "ms365auth reauth --profile work --claims " + entra.EncodeClaims(short); sr.Command() != want || saved != "" {
+				t.Errorf("short claims: command %q, saved %q; want %q, nothing saved", sr.Command(), saved, want)
+			}
+		case long:
+			if sr.Command() != "ms365auth reauth --profile work" || saved != long {
+				t.Errorf("long claims: command %.80q, saved %.40q; want a plain reauth, the claims saved", sr.Command(), saved)
+			}
+			// The marked profile says the same, from the record.
+			if _, err := f.svc.AccessToken(ctx, "work", TokenRequest{}); !errors.As(err, &sr) || sr.Command() != "ms365auth reauth --profile work" {
+				t.Errorf("second call: %v", err)
+			}
+			// A sign-in answers it.
+			f.link("work", f.keyring)
+			if saved, _, _ := f.svc.SavedClaims("work"); saved != "" {
+				t.Error("the saved claims outlived the sign-in that answered them")
+			}
+		}
 	}
 }
