@@ -8,8 +8,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 )
 
-// Authority hosts of the clouds Entra ID runs in (entra-facts §9), offered
-// when completing --authority-host.
+// Authority hosts of the clouds Entra ID runs in (Microsoft's national
+// clouds: learn.microsoft.com/entra/identity-platform/authentication-national-cloud),
+// offered when completing --authority-host.
 var cloudHosts = []string{
 	entra.DefaultAuthorityHost + "\tglobal Azure (default)",
 	"https://login.microsoftonline.us\tAzure US Government",

@@ -374,7 +374,7 @@ func (c Client) Resume(redirectURI, state, verifier string) *Authorization {
 }
 
 // Loopback is an authorization whose redirect URI is served by a local
-// callback listener (the seed's alternate method).
+// callback listener (link --alt).
 type Loopback struct {
 	*Authorization
 	Listener *callback.Listener
