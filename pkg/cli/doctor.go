@@ -104,7 +104,7 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 		HTTPClient:         env.HTTPClient,
 		Getenv:             env.Getenv,
 		Now:                env.Now,
-		Hints:              hintContext,
+		Hints:              env.account().HintContext,
 		ReauthCommand:      func(name string) string { return "ms365auth reauth" + profileFlag(name) },
 		UnreadableFix:      unreadableFix,
 		DefaultRedirectURI: defaultRedirect,

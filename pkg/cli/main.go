@@ -181,9 +181,6 @@ func exitCode(err error) int {
 	return ExitError
 }
 
-// withHint adds the AADSTS table's fix, filled in for profile p.
-func withHint(err error, p *profile.Profile) error { return settingsOnly().WithHint(err, p) }
-
 // settingsOnly is the use-case layer for code without an Env at hand
 // (hints, settings), reading the settings file this process names.
 func settingsOnly() *account.Service {

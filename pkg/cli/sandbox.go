@@ -82,11 +82,11 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	code, err := pasteDialogue(env, u, profile.SandboxName, playBrowser).Code(ctx, auth)
 	if err != nil {
-		return withHint(err, p)
+		return env.account().WithHint(err, p)
 	}
 	res, err := auth.Redeem(ctx, code)
 	if err != nil {
-		return withHint(err, p)
+		return env.account().WithHint(err, p)
 	}
 	if err := keepLink(ctx, env, u, p, res, account.KeepOptions{Store: st}); err != nil {
 		return err
