@@ -133,7 +133,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.Timeout <= 0 {
 		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
 	}
-	p, err := loadProfile(o.Profile)
+	p, err := env.account().Profile(o.Profile)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 	return &diagnose.Env{
 		Profile:    l.Profile,
 		ClientID:   l.ClientID,
-		LoadConfig: loadConfig,
+		LoadConfig: env.account().Settings().Load,
 		Merge: func(cfg *profile.Config, clientID string) (*profile.Profile, error) {
 			o := l
 			if clientID != "" {
