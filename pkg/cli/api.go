@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/graph"
@@ -174,7 +175,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 			if token != "" && !renew {
 				return token, nil // pages and retries of one run share it
 			}
-			t, err := accessToken(ctx, env, p, tokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
+			t, err := accessToken(ctx, env, p, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
 			if err != nil {
 				return "", err
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/diagnose"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -106,7 +107,7 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 		Now:                env.Now,
 		Hints:              env.account().HintContext,
 		ReauthCommand:      func(name string) string { return "ms365auth reauth" + profileFlag(name) },
-		UnreadableFix:      unreadableFix,
+		UnreadableFix:      account.UnreadableFix,
 		DefaultRedirectURI: defaultRedirect,
 	}
 }

@@ -140,7 +140,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			narrower = p.Scopes
 		}
 		renewed, err := env.account().Renew(ctx, p.Name, narrower)
-		var sr *SignInRequiredError
+		var sr *account.SignInRequiredError
 		switch {
 		case err == nil && scopesChanged:
 			// Only removals: the refresh with fewer scopes worked, so the
@@ -168,7 +168,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			why, fix = sr.Reason, sr.Fix
 			claims = firstNonEmpty(claims, sr.Claims)
 		default:
-			var te *TransientError
+			var te *account.TransientError
 			if errors.As(err, &te) {
 				warnRefreshTokenEnding(env, p.Name, rec) // unchanged by the failure
 			}
@@ -189,7 +189,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		if o.Force {
 			run += " --force"
 		}
-		sr := &SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix, Claims: claims}
+		sr := &account.SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix, Claims: claims}
 		env.account().RememberClaims(sr)
 		return needPerson(ctx, env, &p, sr, o.NotifyCmd, claims)
 	}
@@ -223,7 +223,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd, claims string) error {
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.SignInRequiredError, notifyCmd, claims string) error {
 	why := sr.Reason
 	if notifyCmd == "" {
 		return sr

@@ -16,7 +16,7 @@ const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
 // sandboxEnded is what renewing the sandbox profile meets: its stand-in
 // for Entra ID lived only while "link --sandbox" ran, so no refresh or
 // sign-in can reach it again, now or later.
-func sandboxEnded() *SignInRequiredError { return account.SandboxEnded() }
+func sandboxEnded() *account.SignInRequiredError { return account.SandboxEnded() }
 
 // sandboxRun runs the primary method end to end against a local stand-in
 // for Entra ID, so a newcomer sees link, paste, keyring and status without
