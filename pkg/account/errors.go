@@ -17,6 +17,9 @@ type SignInRequiredError struct {
 	Run     string // the command to run; "" means reauth
 	Fix     string // what else the person must do, "" if signing in is all
 	Claims  string // a claims challenge the sign-in must carry
+	// ClaimsSaved says a long claims challenge is saved where reauth finds
+	// it (RememberClaims), so the command need not carry it.
+	ClaimsSaved bool
 }
 
 func (e *SignInRequiredError) Error() string {
@@ -28,13 +31,14 @@ func (e *SignInRequiredError) Error() string {
 }
 
 // Command is the command that signs the profile in: Run, or reauth, with
-// the claims challenge when there is one and Run does not carry it.
+// the claims challenge when there is one, Run does not carry it, and it is
+// not saved for reauth to find (long ones are: see InlineClaims).
 func (e *SignInRequiredError) Command() string {
 	run := e.Run
 	if run == "" {
 		run = "ms365auth reauth" + ProfileFlag(e.Profile)
 	}
-	if e.Claims != "" && !strings.Contains(run, " --claims ") {
+	if e.Claims != "" && !e.ClaimsSaved && !strings.Contains(run, " --claims ") {
 		run += " --claims " + entra.EncodeClaims(e.Claims)
 	}
 	return run

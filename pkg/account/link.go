@@ -61,6 +61,7 @@ func (s *Service) Keep(ctx context.Context, p *profile.Profile, res *flow.Result
 	if err != nil {
 		return nil, nil, fmt.Errorf("tokens stored, but the settings could not be saved: %w", err)
 	}
+	s.DropClaims(p.Name) // a saved claims challenge went with this sign-in, or is stale
 	if dropSecret {
 		if err := st.DeleteSecret(p.Name); err != nil {
 			warnings = append(warnings, fmt.Sprintf("the client secret of profile %q could not be removed: %v", p.Name, err))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,6 +26,9 @@ type Pending struct {
 	State    string          `json:"state"`
 	Verifier string          `json:"verifier"`
 	Created  time.Time       `json:"created"`
+	// Warnings are one-line messages for standard error: the file was
+	// open to other users (it is made private again as it is read).
+	Warnings []string `json:"-"`
 }
 
 // pendingPath is where profile name's pending sign-in is kept.
@@ -55,7 +59,7 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, warning, err := readPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no sign-in is waiting for a returned URL in profile %q: start one with: ms365auth link%s --print-link", name, ProfileFlag(name))
 	}
@@ -72,13 +76,44 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 		return nil, fmt.Errorf("the sign-in started with --print-link is older than 10 minutes and its code has expired: start again with: ms365auth link%s --print-link", ProfileFlag(name))
 	}
 	ps.Profile.Name = name
+	if warning != "" {
+		ps.Warnings = append(ps.Warnings, warning)
+	}
 	return &ps, nil
 }
 
-// DropPending removes profile name's pending sign-in, if any: its code is
-// spent, or the profile logged out.
+// readPrivate reads a file of the state directory, first making it
+// private (0600) again when it is open to other users and ours, as the
+// file store does with its files: a chmod, or a restore with cp, leaves
+// them 0644. The warning says so ("" when the file was private): whoever
+// could read a pending sign-in had its PKCE verifier, though not the code
+// it needs to be of use.
+func readPrivate(path string) (data []byte, warning string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		if open, mine := access(fi); open {
+			was := fi.Mode().Perm()
+			if mine && f.Chmod(0o600) == nil {
+				warning = fmt.Sprintf("%s was open to other users (mode %04o) and is 0600 again", path, was)
+			} else {
+				warning = fmt.Sprintf("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod 600 %s", path, was, path)
+			}
+		}
+	}
+	data, err = io.ReadAll(f)
+	return data, warning, err
+}
+
+// DropPending removes profile name's pending sign-in and saved claims
+// challenge, if any: its code is spent (the sign-in carried the claims),
+// or the profile logged out.
 func (s *Service) DropPending(name string) {
 	if path, err := s.pendingPath(name); err == nil {
 		os.Remove(path)
 	}
+	s.DropClaims(name)
 }

@@ -81,8 +81,10 @@ func (s *Service) ensure(ctx context.Context, r renewal) (*store.Record, error) 
 		return rec, nil
 	}
 	if rec.NeedsReauth {
-		return nil, &SignInRequiredError{Profile: p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused"),
+		sr := &SignInRequiredError{Profile: p.Name, Reason: firstNonEmpty(rec.ReauthReason, "an earlier refresh was refused"),
 			Fix: rec.ReauthFix, Claims: rec.ReauthClaims}
+		s.RememberClaims(sr)
+		return nil, sr
 	}
 	if rec.RefreshToken == "" {
 		return nil, &SignInRequiredError{Profile: p.Name, Reason: "there is no refresh token (was offline_access granted?)"}
@@ -95,8 +97,7 @@ func (s *Service) ensure(ctx context.Context, r renewal) (*store.Record, error) 
 		return nil, s.failed(p, st, rec, r.scopes, err)
 	}
 	// A refresh must not turn the profile into another account.
-	linked := entra.LinkedAccount{Account: rec.Account, Subject: rec.Subject, TenantID: rec.TenantID, ObjectID: rec.ObjectID}
-	if err := entra.SameAccount(linked, res.Claims, "ms365auth link"+ProfileFlag(p.Name)); res.IDToken && err != nil {
+	if err := entra.SameAccount(linkedAccount(rec), res.Claims, "ms365auth link"+ProfileFlag(p.Name)); res.IDToken && err != nil {
 		return nil, err
 	}
 	apply(rec, res, key, s.d.Now())
@@ -155,6 +156,10 @@ func (s *Service) refresh(ctx context.Context, p *profile.Profile, st store.Stor
 // reauth --scopes asks for, and the profile is not marked. A refresh token
 // that is revoked, expired or used up is dead for every resource, though.
 func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, scopes []string, err error) error {
+	var refused *flow.RefusedError
+	if errors.As(err, &refused) {
+		return s.refusedAnswer(p, st, rec, refused)
+	}
 	if Transient(err) {
 		return &TransientError{Err: err}
 	}
@@ -174,15 +179,56 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 		sr.Run = "ms365auth reauth" + ProfileFlag(p.Name) + ListFlag("--scopes", wanted)
 		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
 		sr.Fix = entra.SignInFix(ee, hc)
+		s.RememberClaims(sr)
 		return sr
 	}
 	sr.Fix = entra.SignInFix(ee, hc)
 	rec.NeedsReauth = true
 	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
+	s.RememberClaims(sr)
 	if saveErr := st.Save(p.Name, rec); saveErr != nil {
 		return errors.Join(sr, saveErr)
 	}
 	return sr
+}
+
+// refusedAnswer decides what a refresh answer refused for its ID token
+// leaves in the record. Its access token and claims are never used. The
+// refresh token that came with it is kept, as a refresh that succeeded
+// would keep it: it came from the token endpoint the stored one was sent
+// to, over the same checked connection (TLS, or http to loopback only; no
+// redirect followed), so it is exactly as trustworthy, and a server that
+// rotates refresh tokens (Dex) has already retired the stored one: dropping
+// the new one would lose the link without a word. Only the ID token failed,
+// which does not question where the refresh token came from.
+//
+// The exception is an ID token that names another account (its sub, tid
+// or oid, as entra.SameAccount compares them) than the record: that refresh token is not this profile's
+// link, so nothing is kept and the profile needs a sign-in, saying why.
+func (s *Service) refusedAnswer(p *profile.Profile, st store.Store, rec *store.Record, e *flow.RefusedError) error {
+	if e.RefreshToken == "" || e.RefreshToken == rec.RefreshToken {
+		return e // nothing rotated: the stored refresh token is as it was
+	}
+	if e.Parsed && entra.SameAccount(linkedAccount(rec), e.Claims, "") != nil {
+		sr := &SignInRequiredError{Profile: p.Name, Reason: "a refresh was answered with another account's tokens, which were refused; " +
+			"the stored refresh token may have been retired by that answer"}
+		rec.NeedsReauth, rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = true, sr.Reason, "", ""
+		if err := st.Save(p.Name, rec); err != nil {
+			return errors.Join(sr, err)
+		}
+		return sr
+	}
+	rec.RefreshToken, rec.LastRefreshAt = e.RefreshToken, s.d.Now()
+	if err := st.Save(p.Name, rec); err != nil {
+		return fmt.Errorf("%w\nthe new refresh token that came with it could not be kept either, and the server may have retired the stored one: if the next try says so, run: ms365auth reauth%s: %w",
+			e, ProfileFlag(p.Name), err)
+	}
+	return fmt.Errorf("%w\nthe new refresh token that came with the answer was kept, so the link is not lost", e)
+}
+
+// linkedAccount is who rec was linked to, for entra.SameAccount.
+func linkedAccount(rec *store.Record) entra.LinkedAccount {
+	return entra.LinkedAccount{Account: rec.Account, Subject: rec.Subject, TenantID: rec.TenantID, ObjectID: rec.ObjectID}
 }
 
 // Transient says whether trying again later may work: Entra's own verdict

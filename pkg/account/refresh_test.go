@@ -374,3 +374,58 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedAnswerKeepsTheRotatedRefreshToken: with a server that retires
+// a refresh token once it is used (Dex), a refresh answer refused for its
+// ID token still brought the only refresh token that works: it is kept,
+// and once the server's ID tokens pass again the profile renews without a
+// sign-in. The refused access token is not used.
+func TestRefusedAnswerKeepsTheRotatedRefreshToken(t *testing.T) {
+	f := newFixture(t)
+	f.srv.RetireUsedRefreshTokens(true)
+	f.srv.AnswerDeadRefreshTokens("invalid_request", "Refresh token is invalid or has already been claimed by another client.")
+	f.link("default", f.keyring)
+	before := f.expireIn(f.keyring, "default", -time.Minute)
+	f.srv.EditIDTokens(func(c map[string]any) { c["aud"] = "11111111-2222-3333-4444-555555555555" })
+	_, err := f.svc.AccessToken(ctx, "default", TokenRequest{})
+	var sr *SignInRequiredError
+	if err == nil || errors.As(err, &sr) || !strings.Contains(err.Error(), "--client-id") || !strings.Contains(err.Error(), "was kept") {
+		t.Fatalf("err = %v, want the refusal, saying the refresh token was kept", err)
+	}
+	rec := f.stored(f.keyring, "default")
+	if rec.RefreshToken == before.RefreshToken || rec.AccessToken != before.AccessToken || rec.NeedsReauth {
+		t.Errorf("refresh token rotated %v, access token kept %v, needs_reauth %v: want the new refresh token only",
+			rec.RefreshToken != before.RefreshToken, rec.AccessToken == before.AccessToken, rec.NeedsReauth)
+	}
+	f.srv.EditIDTokens(nil)
+	got, err := f.svc.AccessToken(ctx, "default", TokenRequest{})
+	if err != nil {
+		t.Fatalf("after the server mended its ID tokens: %v", err)
+	}
+	if got.AccessToken == before.AccessToken {
+		t.Error("the old access token was returned")
+	}
+}
+
+// TestRefusedAnswerForAnotherAccountNeedsASignIn: an answer whose ID token
+// names another account brings another account's refresh token: nothing
+// of it is kept, and the profile needs a sign-in, which says why.
+func TestRefusedAnswerForAnotherAccountNeedsASignIn(t *testing.T) {
+	f := newFixture(t)
+	f.srv.RetireUsedRefreshTokens(true)
+	f.link("default", f.keyring)
+	before := f.expireIn(f.keyring, "default", -time.Minute)
+	f.srv.EditIDTokens(func(c map[string]any) {
+		c["oid"] = "99999999-8888-7777-6666-555555555555"
+		c["aud"] = "11111111-2222-3333-4444-555555555555"
+	})
+	_, err := f.svc.AccessToken(ctx, "default", TokenRequest{})
+	var sr *SignInRequiredError
+	if !errors.As(err, &sr) || !strings.Contains(sr.Reason, "another account") {
+		t.Fatalf("err = %v, want a sign-in that says another account answered", err)
+	}
+	rec := f.stored(f.keyring, "default")
+	if rec.RefreshToken != before.RefreshToken || !rec.NeedsReauth {
+		t.Errorf("another account's refresh token was kept (%v) or the profile not marked (%v)", rec.RefreshToken != before.RefreshToken, rec.NeedsReauth)
+	}
+}

@@ -2,10 +2,14 @@ package account
 
 import (
 	"errors"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/entratest"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -201,6 +205,37 @@ func TestPending(t *testing.T) {
 	}
 }
 
+// TestPendingFileIsMadePrivate: a pending sign-in found open to other
+// users (a chmod, a restore with cp) is made 0600 again, with a warning.
+func TestPendingFileIsMadePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("permission bits say nothing where ACLs decide")
+	}
+	f := newFixture(t)
+	p := f.profile("work")
+	auth, err := f.svc.Client(p, "").NewAuthorization(p.RedirectURI, flow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SavePending(p, auth); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := f.svc.pendingPath("work")
+	if got, err := f.svc.LoadPending("work"); err != nil || len(got.Warnings) != 0 {
+		t.Fatalf("a private file: %v, warnings %q", err, got.Warnings)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.LoadPending("work")
+	if err != nil || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "mode 0644") || !strings.Contains(got.Warnings[0], "0600 again") {
+		t.Fatalf("LoadPending: %v, warnings %q", err, got.Warnings)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the pending file is %v after reading, want 0600 (%v)", fi.Mode().Perm(), err)
+	}
+}
+
 func TestHints(t *testing.T) {
 	f := newFixture(t)
 	p := f.profile("new")
@@ -249,5 +284,48 @@ func TestErrorsSayWhatToRun(t *testing.T) {
 	}
 	if NotLinked(profile.SandboxName).Run != "ms365auth link --sandbox" {
 		t.Error("NotLinked(sandbox)")
+	}
+}
+
+// TestLongClaimsAreSavedForReauth: a claims challenge too long for a
+// command line is saved where reauth finds it, and the command printed is
+// a plain reauth; a short one rides on the command as --claims.
+func TestLongClaimsAreSavedForReauth(t *testing.T) {
+	long := `{"access_token":{"xms_cc":{"values":["` + strings.Repeat("cp1", 100) + `"]}}}`
+	short := `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`
+	for _, claims := range []string{short, long} {
+		f := newFixture(t)
+		f.link("work", f.keyring)
+		f.expireIn(f.keyring, "work", -time.Minute)
+		f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 50076, Suberror: "basic_action", Claims: claims,
+			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."})
+		_, err := f.svc.AccessToken(ctx, "work", TokenRequest{})
+		var sr *SignInRequiredError
+		if !errors.As(err, &sr) {
+			t.Fatalf("err = %v, want a sign-in", err)
+		}
+		saved, warnings, err := f.svc.SavedClaims("work")
+		if err != nil || len(warnings) > 0 {
+			t.Fatalf("SavedClaims: %v %q", err, warnings)
+		}
+		switch claims {
+		case short:
+			if want := "ms365auth reauth --profile work --claims " + entra.EncodeClaims(short); sr.Command() != want || saved != "" {
+				t.Errorf("short claims: command %q, saved %q; want %q, nothing saved", sr.Command(), saved, want)
+			}
+		case long:
+			if sr.Command() != "ms365auth reauth --profile work" || saved != long {
+				t.Errorf("long claims: command %.80q, saved %.40q; want a plain reauth, the claims saved", sr.Command(), saved)
+			}
+			// The marked profile says the same, from the record.
+			if _, err := f.svc.AccessToken(ctx, "work", TokenRequest{}); !errors.As(err, &sr) || sr.Command() != "ms365auth reauth --profile work" {
+				t.Errorf("second call: %v", err)
+			}
+			// A sign-in answers it.
+			f.link("work", f.keyring)
+			if saved, _, _ := f.svc.SavedClaims("work"); saved != "" {
+				t.Error("the saved claims outlived the sign-in that answered them")
+			}
+		}
 	}
 }

@@ -11,12 +11,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
-// tokenRequest says which access token a command needs.
-type tokenRequest = account.TokenRequest
-
 // accessToken is the access token of profile p (account.AccessToken),
 // with its warnings on stderr.
-func accessToken(ctx context.Context, env *Env, p *profile.Profile, req tokenRequest) (string, error) {
+func accessToken(ctx context.Context, env *Env, p *profile.Profile, req account.TokenRequest) (string, error) {
 	t, err := env.account().AccessToken(ctx, p.Name, req)
 	if err != nil {
 		return "", err

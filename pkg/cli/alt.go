@@ -26,7 +26,7 @@ const DefaultAltRedirectURI = profile.DefaultAltRedirectURI
 func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, o signInOptions) (*flow.Result, error) {
 	lb, err := client.StartLoopback(callback.Config{
 		RedirectURI: p.RedirectURI, Listen: p.Listen, TLSCert: p.TLSCert, TLSKey: p.TLSKey,
-		Hint: hintContext(p),
+		Hint: env.account().HintContext(p),
 	}, flow.Options{LoginHint: o.LoginHint, Claims: o.Claims})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/graph"
@@ -140,7 +141,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.MaxPages <= 0 {
 		return fmt.Errorf("--max-pages must be more than 0, e.g. --max-pages %d", graph.DefaultMaxPages)
 	}
-	p, err := loadProfile(o.Profile)
+	p, err := env.account().Profile(o.Profile)
 	if err != nil {
 		return err
 	}
@@ -194,7 +195,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 			if token != "" && !renew {
 				return token, nil // pages and retries of one run share it
 			}
-			t, err := accessToken(ctx, env, p, tokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
+			t, err := accessToken(ctx, env, p, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
 			if err != nil {
 				return "", err
 			}

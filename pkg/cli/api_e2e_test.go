@@ -172,6 +172,36 @@ func TestTokenClaimsOnTerminal(t *testing.T) {
 	}
 }
 
+// TestLongClaimsCommandRuns: a claims challenge too long for a command
+// line is saved, the command printed is a plain reauth, and that command,
+// run on a terminal, signs in with the claims. --claims null is no claims
+// request, and one larger than entra.MaxClaims no sign-in could carry.
+func TestLongClaimsCommandRuns(t *testing.T) {
+	h, _ := withGraph(t, "calendar")
+	claims := `{"access_token":{"xms_cc":{"values":["` + strings.Repeat("cp1", 200) + `"]}}}`
+	r := h.run("", "token", "--claims", claims)
+	if r.code != 3 || !strings.HasSuffix(r.stderr, "run: ms365auth reauth\n") {
+		t.Fatalf("token --claims: exit %d, want a plain reauth to run:\n%.300s", r.code, r.stderr)
+	}
+	transcript, err := h.signInOnTerminal(t, "reauth")
+	if err != nil {
+		t.Fatalf("reauth: %v\n%s", err, transcript)
+	}
+	reqs := h.srv.AuthorizeRequests()
+	if got := reqs[len(reqs)-1].Get("claims"); got != claims {
+		t.Errorf("authorize claims = %.60q, want the saved %.60q", got, claims)
+	}
+	// Answered: the next reauth refreshes without a person.
+	if r := h.run("", "reauth", "--non-interactive"); r.code != 0 {
+		t.Errorf("reauth after the sign-in: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, bad := range []string{"null", `{"x":"` + strings.Repeat("a", entra.MaxClaims) + `"}`} {
+		if r := h.run("", "token", "--claims", bad); r.code != 1 || !strings.Contains(r.stderr, "--claims: the claims") {
+			t.Errorf("token --claims %.20q: exit %d\n%.300s", bad, r.code, r.stderr)
+		}
+	}
+}
+
 // TestAPINeverSendsTheTokenElsewhere: a URL outside the allowed hosts is
 // refused before anything is sent, and a redirect to one loses the token.
 func TestAPINeverSendsTheTokenElsewhere(t *testing.T) {

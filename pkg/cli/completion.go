@@ -8,8 +8,9 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 )
 
-// Authority hosts of the clouds Entra ID runs in (entra-facts §9), offered
-// when completing --authority-host.
+// Authority hosts of the clouds Entra ID runs in (Microsoft's national
+// clouds: learn.microsoft.com/entra/identity-platform/authentication-national-cloud),
+// offered when completing --authority-host.
 var cloudHosts = []string{
 	entra.DefaultAuthorityHost + "\tglobal Azure (default)",
 	"https://login.microsoftonline.us\tAzure US Government",
@@ -32,8 +33,8 @@ var redirectURIs = []string{
 // PowerShell) the values of flags: profile names from the settings file,
 // and the fixed vocabularies of --scopes, --tenant, --authority-host and
 // --redirect-uri. Completion never offers file names for these flags.
-func registerCompletions(root *cobra.Command) {
-	root.RegisterFlagCompletionFunc("profile", completeProfiles)
+func registerCompletions(env *Env, root *cobra.Command) {
+	root.RegisterFlagCompletionFunc("profile", completeProfiles(env))
 	fixed := map[string][]string{"tenant": tenantWords, "authority-host": cloudHosts, "redirect-uri": redirectURIs}
 	for _, c := range root.Commands() {
 		for flag, words := range fixed {
@@ -51,18 +52,20 @@ func registerCompletions(root *cobra.Command) {
 
 // completeProfiles lists the profiles in the settings file. A file that
 // cannot be read completes to nothing: completion is no place for errors.
-func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	cfg, err := loadConfig()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var names []string
-	for _, n := range cfg.Names() {
-		if strings.HasPrefix(n, toComplete) {
-			names = append(names, n)
+func completeProfiles(env *Env) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := env.account().Settings().Load()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		var names []string
+		for _, n := range cfg.Names() {
+			if strings.HasPrefix(n, toComplete) {
+				names = append(names, n)
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
 	}
-	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeScopes completes the last item of a comma-separated list with the

@@ -17,7 +17,7 @@ import (
 func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow.Client, timeout time.Duration, claims string) (*flow.Result, error) {
 	da, err := client.StartDevice(ctx, flow.Options{Claims: claims})
 	if err != nil {
-		return nil, withHint(err, p)
+		return nil, env.account().WithHint(err, p)
 	}
 	wait := flow.NewDeviceWait(da, env.Now(), timeout)
 	u.say("On any device, open %s and enter the code:", da.VerificationURI)
@@ -36,7 +36,7 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 	case errors.Is(err, flow.ErrDeviceUnknown):
 		return nil, errors.New("the server did not recognise the device code: run link --device again")
 	case err != nil:
-		return nil, withHint(err, p)
+		return nil, env.account().WithHint(err, p)
 	}
 	return res, nil
 }

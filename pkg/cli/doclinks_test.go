@@ -91,3 +91,42 @@ func TestDocLinksResolve(t *testing.T) {
 		t.Fatal("no links found")
 	}
 }
+
+// TestNoCitationsOfOutsideDocuments: code, tests and docs cite Microsoft's
+// documentation or explain in place, never the project's working notes
+// (its fact sheet on Entra, its first brief), which are not in the
+// repository. Go fuzzing's seed corpus is another thing.
+func TestNoCitationsOfOutsideDocuments(t *testing.T) {
+	seedRE := regexp.MustCompile(`(?i)\bthe seed('s)?\b( corpus)?`)
+	err := filepath.WalkDir(filepath.Join("..", ".."), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || d.Name() == "fuzz" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext != ".go" && ext != ".md" && ext != ".txtar" {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			cites := strings.Contains(line, "entra-facts")
+			for _, m := range seedRE.FindAllStringSubmatch(line, -1) {
+				cites = cites || m[2] == ""
+			}
+			if cites && !strings.Contains(line, `"entra-facts"`) && !strings.Contains(line, "seedRE :=") {
+				t.Errorf("%s:%d cites a document outside the repository: %s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/diagnose"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -92,7 +93,7 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 	return &diagnose.Env{
 		Profile:    l.Profile,
 		ClientID:   l.ClientID,
-		LoadConfig: loadConfig,
+		LoadConfig: env.account().Settings().Load,
 		Merge: func(cfg *profile.Config, clientID string) (*profile.Profile, error) {
 			o := l
 			if clientID != "" {
@@ -104,9 +105,9 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 		HTTPClient:         env.HTTPClient,
 		Getenv:             env.Getenv,
 		Now:                env.Now,
-		Hints:              hintContext,
+		Hints:              env.account().HintContext,
 		ReauthCommand:      func(name string) string { return "ms365auth reauth" + profileFlag(name) },
-		UnreadableFix:      unreadableFix,
+		UnreadableFix:      account.UnreadableFix,
 		DefaultRedirectURI: defaultRedirect,
 	}
 }

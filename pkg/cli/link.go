@@ -229,9 +229,3 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
-
-// loadProfile and loadConfig read the settings for code without an Env at
-// hand (api, completion, doctor); commands with one use env.account().
-func loadProfile(name string) (*profile.Profile, error) { return settingsOnly().Profile(name) }
-
-func loadConfig() (*profile.Config, error) { return settingsOnly().Settings().Load() }

@@ -92,7 +92,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if o.Sandbox {
 		return sandboxRun(ctx, env, o)
 	}
-	cfg, err := loadConfig()
+	cfg, err := env.account().Settings().Load()
 	if err != nil {
 		return err
 	}

@@ -30,14 +30,7 @@ const (
 	ExitSignIn = 3 // a person must sign in interactively
 )
 
-// SignInRequiredError means only a person signing in can fix things
-// (exit status 3); TransientError that a later try may work.
-type (
-	SignInRequiredError = account.SignInRequiredError
-	TransientError      = account.TransientError
-)
-
-func notLinked(name string) *SignInRequiredError { return account.NotLinked(name) }
+func notLinked(name string) *account.SignInRequiredError { return account.NotLinked(name) }
 
 // silentExit carries an exit code whose message was already printed.
 type silentExit int
@@ -176,20 +169,11 @@ func printError(env *Env, err error) {
 }
 
 func exitCode(err error) int {
-	var sr *SignInRequiredError
+	var sr *account.SignInRequiredError
 	if errors.As(err, &sr) {
 		return ExitSignIn
 	}
 	return ExitError
-}
-
-// withHint adds the AADSTS table's fix, filled in for profile p.
-func withHint(err error, p *profile.Profile) error { return settingsOnly().WithHint(err, p) }
-
-// settingsOnly is the use-case layer for code without an Env at hand
-// (hints, settings), reading the settings file this process names.
-func settingsOnly() *account.Service {
-	return account.New(account.Deps{Settings: profile.NewSettings(os.Getenv)})
 }
 
 func profileFlag(name string) string { return account.ProfileFlag(name) }

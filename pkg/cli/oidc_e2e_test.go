@@ -104,9 +104,13 @@ func TestAccountNameFallsBack(t *testing.T) {
 	}
 }
 
-func TestIDTokenMismatchStoresNothing(t *testing.T) {
+// TestIDTokenMismatchKeepsOnlyTheRefreshToken: a sign-in whose ID token
+// fails a check keeps nothing; a refresh keeps only the refresh token that
+// came with it, which a server that rotates may have made the only one
+// that works.
+func TestIDTokenMismatchKeepsOnlyTheRefreshToken(t *testing.T) {
 	h := linked(t, time.Hour)
-	old := loadRecord(t, "default")
+	h.srv.RetireUsedRefreshTokens(true) // as Dex: only the newest refresh token works
 	for _, tt := range []struct {
 		name string
 		edit func(map[string]any)
@@ -119,24 +123,28 @@ func TestIDTokenMismatchStoresNothing(t *testing.T) {
 		{"audience", func(c map[string]any) { c["aud"] = "11111111-2222-3333-4444-555555555555" }, "--client-id"},
 		{"expiry", func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }, "clock"},
 	} {
+		old := loadRecord(t, "default")
 		h.srv.EditIDTokens(tt.edit)
 		r := h.link(h.signIn, "--client-id", testClientID)
 		if r.code != 1 || !strings.Contains(r.stderr, "ID token") || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%s: link exit %d, want a refusal naming %s:\n%s", tt.name, r.code, tt.want, r.stderr)
 		}
 		dueForRenewal(t, nil)
+		if rec := loadRecord(t, "default"); rec.AccessToken != old.AccessToken || rec.RefreshToken != old.RefreshToken {
+			t.Errorf("%s: a refused sign-in changed the stored tokens", tt.name)
+		}
 		r = h.run("", "token", "--margin", "2h")
-		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("%s: token exit %d, want a refusal naming %s:\n%s", tt.name, r.code, tt.want, r.stderr)
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "was kept") {
+			t.Errorf("%s: token exit %d, want a refusal naming %s, saying the refresh token was kept:\n%s", tt.name, r.code, tt.want, r.stderr)
 		}
 		rec := loadRecord(t, "default")
-		if rec.AccessToken != old.AccessToken || rec.RefreshToken != old.RefreshToken || rec.NeedsReauth {
-			t.Errorf("%s: the stored tokens changed", tt.name)
+		if rec.AccessToken != old.AccessToken || rec.RefreshToken == old.RefreshToken || rec.NeedsReauth {
+			t.Errorf("%s: want the rotated refresh token kept and nothing else changed", tt.name)
 		}
 	}
 	h.srv.EditIDTokens(nil)
 	if r := h.run("", "token", "--margin", "2h"); r.code != 0 {
-		t.Errorf("token with Entra's own ID tokens: exit %d: %s", r.code, r.stderr)
+		t.Errorf("token with Entra's own ID tokens, on the last refresh token kept: exit %d: %s", r.code, r.stderr)
 	}
 }
 

@@ -33,6 +33,9 @@ func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range ps.Warnings {
+		fmt.Fprintln(env.Err, "warning: "+w)
+	}
 	p := &ps.Profile
 	st, err := env.OpenStore(p.Store)
 	if err != nil {
@@ -51,7 +54,7 @@ func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
 	if err != nil {
-		return withHint(err, p) // keep the pending sign-in: a corrected URL may follow
+		return env.account().WithHint(err, p) // keep the pending sign-in: a corrected URL may follow
 	}
 	env.account().DropPending(o.Profile) // the code is spent
 	return keepLink(ctx, env, newUI(env, false), p, res, account.KeepOptions{Store: st, Secret: secret, SecretIsNew: secretIsNew, Public: o.Public})

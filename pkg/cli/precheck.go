@@ -31,7 +31,7 @@ func checkRegistrationFirst(ctx context.Context, env *Env, p *profile.Profile) e
 	}
 	ctx, cancel := context.WithTimeout(ctx, precheckTimeout)
 	defer cancel()
-	c := diagnose.CheckRegistration(ctx, &diagnose.Env{HTTPClient: env.HTTPClient, Hints: hintContext}, p, p.RedirectURI)
+	c := diagnose.CheckRegistration(ctx, &diagnose.Env{HTTPClient: env.HTTPClient, Hints: env.account().HintContext}, p, p.RedirectURI)
 	if c.Status == diagnose.Fail && slices.Contains(registrationCodes, c.AADSTS) {
 		return fmt.Errorf("the app registration cannot work: %s\nfix: %s (checked before the sign-in; --no-check skips it)", c.Summary, c.Fix)
 	}

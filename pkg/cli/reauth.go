@@ -112,7 +112,18 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	u := newUI(env, p.Sandbox)
 
 	// A refusal may carry a claims challenge the sign-in must answer, and a
-	// fix beyond signing in; --claims wins.
+	// fix beyond signing in; --claims wins, then one saved because it was
+	// too long for the command printed (account.InlineClaims).
+	if o.Claims == "" {
+		saved, warnings, err := env.account().SavedClaims(p.Name)
+		for _, w := range warnings {
+			fmt.Fprintln(env.Err, "warning: "+w)
+		}
+		if err != nil {
+			fmt.Fprintln(env.Err, "warning: "+err.Error())
+		}
+		o.Claims = saved
+	}
 	why, claims, fix := "", o.Claims, ""
 	switch {
 	case o.Claims != "":
@@ -129,7 +140,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			narrower = p.Scopes
 		}
 		renewed, err := env.account().Renew(ctx, p.Name, narrower)
-		var sr *SignInRequiredError
+		var sr *account.SignInRequiredError
 		switch {
 		case err == nil && scopesChanged:
 			// Only removals: the refresh with fewer scopes worked, so the
@@ -157,7 +168,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 			why, fix = sr.Reason, sr.Fix
 			claims = firstNonEmpty(claims, sr.Claims)
 		default:
-			var te *TransientError
+			var te *account.TransientError
 			if errors.As(err, &te) {
 				warnRefreshTokenEnding(env, p.Name, rec) // unchanged by the failure
 			}
@@ -178,10 +189,9 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		if o.Force {
 			run += " --force"
 		}
-		if claims != "" {
-			run += " --claims " + entra.EncodeClaims(claims)
-		}
-		return needPerson(ctx, env, &p, &SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix}, o.NotifyCmd, claims)
+		sr := &account.SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix, Claims: claims}
+		env.account().RememberClaims(sr)
+		return needPerson(ctx, env, &p, sr, o.NotifyCmd, claims)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
 	if fix != "" {
@@ -213,7 +223,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 // needPerson ends an unattended reauth: it runs the notification command
 // and returns the exit-3 error. For the primary method it also starts a
 // sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInRequiredError, notifyCmd, claims string) error {
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.SignInRequiredError, notifyCmd, claims string) error {
 	why := sr.Reason
 	if notifyCmd == "" {
 		return sr
@@ -226,7 +236,7 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *SignInReq
 			}
 		}
 	}
-	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Run)
+	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Command())
 	if link != "" {
 		// "-" reads the URL from standard input: on the command line its
 		// code would be in the process list and the shell's history.

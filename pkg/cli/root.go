@@ -74,7 +74,7 @@ and scripts.
 		newDoctorCmd(env),
 		newStoreCmd(env),
 	)
-	registerCompletions(root)
+	registerCompletions(env, root)
 	root.InitDefaultCompletionCmd() // cobra's, added now to make it a group too
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -17,7 +17,7 @@ const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
 // sandboxEnded is what renewing the sandbox profile meets: its stand-in
 // for Entra ID lived only while "link --sandbox" ran, so no refresh or
 // sign-in can reach it again, now or later.
-func sandboxEnded() *SignInRequiredError { return account.SandboxEnded() }
+func sandboxEnded() *account.SignInRequiredError { return account.SandboxEnded() }
 
 // sandboxRun runs the primary method end to end against a local stand-in
 // for Entra ID, so a newcomer sees link, paste, keyring and status without
@@ -84,11 +84,11 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	}
 	code, err := pasteDialogue(env, u, profile.SandboxName, playBrowser).Code(ctx, auth)
 	if err != nil {
-		return withHint(err, p)
+		return env.account().WithHint(err, p)
 	}
 	res, err := auth.Redeem(ctx, code)
 	if err != nil {
-		return withHint(err, p)
+		return env.account().WithHint(err, p)
 	}
 	if err := keepLink(ctx, env, u, p, res, account.KeepOptions{Store: st}); err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/termio"
@@ -84,7 +83,7 @@ func signIn(ctx context.Context, env *Env, u ui, p *profile.Profile, client flow
 			o.Timeout = defaultAltTimeout
 		}
 		res, err := signInAlt(ctx, env, u, p, client, o)
-		return res, withHint(err, p)
+		return res, env.account().WithHint(err, p)
 	case profile.MethodDevice:
 		return signInDevice(ctx, env, u, p, client, o.Timeout, o.Claims)
 	default:
@@ -105,19 +104,14 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 		return nil, fmt.Errorf("%w; or %s", err, u.withoutPasting(p.Name))
 	}
 	if err != nil {
-		return nil, withHint(err, p)
+		return nil, env.account().WithHint(err, p)
 	}
 	res, err := auth.Redeem(ctx, code)
-	return res, withHint(err, p)
+	return res, env.account().WithHint(err, p)
 }
 
 func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
 	return env.account().Client(p, secret)
-}
-
-// hintContext fills the AADSTS fixes in for p (account.HintContext).
-func hintContext(p *profile.Profile) entra.HintContext {
-	return settingsOnly().HintContext(p)
 }
 
 // methodFlag is the link flag that chooses method.

@@ -31,9 +31,6 @@ type statusOptions struct {
 	JSON    bool
 }
 
-// profileStatus is one profile's status, and its JSON shape.
-type profileStatus = account.Status
-
 func newStatusCmd(env *Env) *cobra.Command {
 	o := &statusOptions{}
 	cmd := &cobra.Command{
@@ -81,7 +78,7 @@ func statusRun(env *Env, o *statusOptions) error {
 		if !o.All {
 			v = list[0]
 		} else if list == nil {
-			v = []profileStatus{}
+			v = []account.Status{}
 		}
 		if err := enc.Encode(v); err != nil {
 			return err
@@ -98,7 +95,7 @@ func statusRun(env *Env, o *statusOptions) error {
 	return nil
 }
 
-func statusExit(s profileStatus) int {
+func statusExit(s account.Status) int {
 	switch {
 	case s.Error != "" || s.State == StateUnreadable:
 		return ExitError
@@ -117,12 +114,9 @@ func warnRefreshTokenEnding(env *Env, profile string, rec *store.Record) {
 	}
 }
 
-// unreadableFix says how to get at a record that cannot be opened.
-func unreadableFix(err error, profile string) string { return account.UnreadableFix(err, profile) }
-
 // storeText says where the tokens are and, for the file store, whether
 // they are encrypted.
-func storeText(s profileStatus) string {
+func storeText(s account.Status) string {
 	switch {
 	case s.Encrypted == nil:
 		return s.Store
@@ -138,7 +132,7 @@ func storeText(s profileStatus) string {
 	return s.Store + ", not encrypted (to encrypt it, set " + store.EnvPassphraseFile + " or " + store.EnvPassphrase + ")"
 }
 
-func printStatus(env *Env, list []profileStatus, now time.Time) {
+func printStatus(env *Env, list []account.Status, now time.Time) {
 	if len(list) == 0 {
 		fmt.Fprintln(env.Out, "No profiles yet. Link one with: ms365auth link --client-id <application ID>")
 		return
@@ -235,14 +229,14 @@ func printOtherProfiles(env *Env, cfg *profile.Config, shown string) {
 	}
 }
 
-func clientIDHint(s profileStatus) string {
+func clientIDHint(s account.Status) string {
 	if s.ClientID == "" {
 		return " --client-id <application ID>"
 	}
 	return ""
 }
 
-func describeState(s profileStatus, now time.Time, style termio.Styler) string {
+func describeState(s account.Status, now time.Time, style termio.Styler) string {
 	switch s.State {
 	case StateValid:
 		return style.Green("valid") + " (access token expires in " + roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"

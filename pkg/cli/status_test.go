@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/account"
 )
 
 func TestRoughly(t *testing.T) {
@@ -23,11 +25,11 @@ func TestRoughly(t *testing.T) {
 func TestStoreTextNamesAWriteThatWorks(t *testing.T) {
 	plain := false
 	for _, c := range []struct {
-		s    profileStatus
+		s    account.Status
 		want string
 	}{
-		{profileStatus{Profile: "work", Store: "file", Encrypted: &plain, PassphraseSet: true}, "ms365auth reauth --profile work)"},
-		{profileStatus{Profile: "sandbox", Sandbox: true, Store: "file", Encrypted: &plain, PassphraseSet: true}, "ms365auth link --sandbox)"},
+		{account.Status{Profile: "work", Store: "file", Encrypted: &plain, PassphraseSet: true}, "ms365auth reauth --profile work)"},
+		{account.Status{Profile: "sandbox", Sandbox: true, Store: "file", Encrypted: &plain, PassphraseSet: true}, "ms365auth link --sandbox)"},
 	} {
 		if got := storeText(c.s); !strings.HasSuffix(got, c.want) {
 			t.Errorf("storeText(%s) = %q, want it to end with %q", c.s.Profile, got, c.want)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ms365auth/ms365auth/pkg/account"
 )
 
 type tokenOptions struct {
@@ -69,7 +71,7 @@ func tokenRun(cmd *cobra.Command, env *Env, o *tokenOptions) error {
 	}
 	// After a sign-in the profile's own token is new; another resource's
 	// must be renewed to carry the claims.
-	token, err := accessToken(cmd.Context(), env, p, tokenRequest{Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
+	token, err := accessToken(cmd.Context(), env, p, account.TokenRequest{Scopes: o.Scopes, Margin: o.Margin, Force: o.Claims != "" && len(o.Scopes) > 0})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 )
 
 // These tests hold ms365auth to the answers Entra's token endpoint gives
-// for policies the double does not model (entra-facts §3 and §6, and MSAL's
+// for policies the double does not model (the error response and the
+// codes of learn.microsoft.com/entra/identity-platform/reference-error-codes, and MSAL's
 // reading of suberrors): each is played with RefuseTokenRequests.
 
 // TestRefusedRefreshes: which refusals need a person (exit 3, the profile
@@ -111,8 +112,9 @@ func TestRefusedRefreshes(t *testing.T) {
 
 // TestRefusalClaimsReachTheSignIn: a refresh refused with a claims
 // challenge (AADSTS50076) sends those claims on the next sign-in, as
-// entra-facts §6 asks ("pass claims through"): the commands printed carry
-// them, and so does the sign-in link reauth hands to --notify-cmd.
+// Microsoft asks of clients (learn.microsoft.com/entra/identity-platform/claims-challenge): the commands
+// printed carry them, and so does the sign-in link reauth hands to
+// --notify-cmd.
 func TestRefusalClaimsReachTheSignIn(t *testing.T) {
 	h := linked(t, time.Hour)
 	dueForRenewal(t, nil)
@@ -178,8 +180,9 @@ func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
 }
 
 // TestBareRefreshAnswerKeepsWhatItLacks: a refresh answered with an access
-// token only (no rotated refresh token, no ID token; entra-facts §3 lists
-// both as conditional) keeps the stored refresh token and account.
+// token only (no rotated refresh token, no ID token: RFC 6749 section 6
+// and OpenID Connect Core 12.2 make both optional) keeps the stored
+// refresh token and account.
 func TestBareRefreshAnswerKeepsWhatItLacks(t *testing.T) {
 	h := linked(t, time.Hour)
 	dueForRenewal(t, nil)
@@ -203,8 +206,8 @@ func TestBareRefreshAnswerKeepsWhatItLacks(t *testing.T) {
 }
 
 // TestNumbersAsStrings: token and device code answers whose numbers are
-// JSON strings, as Entra's v1 endpoints wrote them (entra-facts §3), sign
-// in and refresh like numbers do.
+// JSON strings, as Entra's v1 endpoints wrote them (and MSAL still reads),
+// sign in and refresh like numbers do.
 func TestNumbersAsStrings(t *testing.T) {
 	h := newHarness(t)
 	h.srv.NumbersAsStrings(true)
@@ -240,8 +243,9 @@ func TestNumbersAsStrings(t *testing.T) {
 	}
 }
 
-// TestDevicePollingAnswers: the device code polling errors of entra-facts
-// §3 end link --device with a message (exit 1, nothing stored), except
+// TestDevicePollingAnswers: the device code polling errors (RFC 8628
+// section 3.5; learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code)
+// end link --device with a message (exit 1, nothing stored), except
 // slow_down, after which polling goes on; access_denied is RFC 8628's word
 // for a declined sign-in.
 func TestDevicePollingAnswers(t *testing.T) {
@@ -314,7 +318,7 @@ func TestReauthOnTerminalAnswersTheRefusal(t *testing.T) {
 }
 
 // TestLinkRefusesRedirectURIsEntraRefuses: a redirect URI no app
-// registration can hold (entra-facts §5) stops link before any sign-in,
+// registration can hold (learn.microsoft.com/entra/identity-platform/reply-url) stops link before any sign-in,
 // with the rule it breaks, instead of Microsoft's AADSTS50011 page.
 func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
 	h := newHarness(t)
@@ -340,8 +344,10 @@ func TestLinkRefusesRedirectURIsEntraRefuses(t *testing.T) {
 }
 
 // TestMalformedRefreshTokenNeedsAPerson: a stored refresh token Entra
-// cannot parse answers invalid_grant AADSTS9002313 (as in the field reports
-// entra-facts §6 cites): a person must sign in (exit 3), the record stays.
+// cannot parse answers invalid_grant AADSTS9002313 (a malformed request,
+// as reports from the field show it for damaged tokens; see
+// learn.microsoft.com/entra/identity-platform/reference-error-codes): a
+// person must sign in (exit 3), the record stays.
 func TestMalformedRefreshTokenNeedsAPerson(t *testing.T) {
 	h := linked(t, time.Hour)
 	dueForRenewal(t, nil)

@@ -19,7 +19,10 @@ import (
 // Well-known values.
 const (
 	DefaultAuthorityHost = "https://login.microsoftonline.com"
-	// NativeClientRedirectURI is the seed's primary-method redirect URI.
+	// NativeClientRedirectURI is the redirect URI of the default (paste)
+	// method: Microsoft's landing page for native clients, offered under
+	// "Mobile and desktop applications" when an app registers redirect URIs
+	// (learn.microsoft.com/entra/identity-platform/scenario-desktop-app-registration).
 	NativeClientRedirectURI = "https://login.microsoftonline.com/common/oauth2/nativeclient"
 	// MFARedirectURI is the extra redirect URI some MFA accounts need.
 	MFARedirectURI = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"

@@ -130,7 +130,7 @@ func FromRetrieveError(re *oauth2.RetrieveError) *Error {
 	e := &Error{
 		Err:      body.str("error"),
 		Suberror: body.str("suberror"),
-		Claims:   body.str("claims"),
+		Claims:   serverClaims(body.str("claims")),
 		Code:     body.firstCode(),
 	}
 	if e.Err == "" {
@@ -181,7 +181,7 @@ func FromQuery(q url.Values) *Error {
 		Code:        CodeIn(desc),
 		Description: firstLine(desc),
 		Suberror:    q.Get("error_subcode"),
-		Claims:      q.Get("claims"),
+		Claims:      serverClaims(q.Get("claims")),
 	}
 	if e.Suberror == "" {
 		e.Suberror = q.Get("suberror")

@@ -125,6 +125,26 @@ func TestRefreshRotates(t *testing.T) {
 	}
 }
 
+// TestRetireUsedRefreshTokens: with the knob, only the newest refresh
+// token works, as with Dex.
+func TestRetireUsedRefreshTokens(t *testing.T) {
+	s := newServer(t)
+	s.RetireUsedRefreshTokens(true)
+	cfg := defaultConfig(s)
+	first := login(t, s, cfg)
+	ctx := context.Background()
+	second, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token(); err == nil {
+		t.Error("a used refresh token still worked")
+	}
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: second.RefreshToken}).Token(); err != nil {
+		t.Errorf("the rotated refresh token: %v", err)
+	}
+}
+
 func TestCodeRedemptionErrors(t *testing.T) {
 	tests := []struct {
 		name     string

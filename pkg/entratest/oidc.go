@@ -15,6 +15,17 @@ type otherServer struct {
 	deadRTMessage string
 	bareRefresh   bool
 	refreshLife   int // seconds announced in refresh_expires_in; 0 for none
+	retireUsedRT  bool
+}
+
+// RetireUsedRefreshTokens makes a refresh that succeeds retire the refresh
+// token it redeemed, as servers that rotate refresh tokens do (Dex; RFC
+// 9700 section 4.14.2): the old one is then unknown, and only the new one
+// works. Entra keeps the old one valid.
+func (s *Server) RetireUsedRefreshTokens(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.other.retireUsedRT = on
 }
 
 // AnswerRefreshesBare makes refresh_token grants answer with an access

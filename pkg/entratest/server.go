@@ -358,7 +358,7 @@ func (s *Server) FailTokenRequests(n, status int, retryAfter time.Duration) {
 }
 
 // TokenError is an error answer of the token endpoint, in Entra's body
-// (entra-facts §3): error, error_description with the trace lines,
+// (the error response of learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow): error, error_description with the trace lines,
 // error_codes, timestamp, trace_id, correlation_id, error_uri, and suberror
 // and claims when set.
 type TokenError struct {

@@ -372,7 +372,7 @@ func pkceMatches(method, challenge, verifier string) bool {
 // fixed SPA lifetime); a missing MFA under RequireMFA answers 50076; the
 // scopes (the scope parameter, else the original ones) must be one resource
 // (700022) and consented (65001). Success rotates: a new refresh token is
-// returned and the old one stays valid.
+// returned and the old one stays valid (RetireUsedRefreshTokens: it dies).
 func (s *Server) refreshLocked(r *http.Request, form url.Values, t tenantRef, app *App, cred credentials) (*tokenResponse, *aadError) {
 	raw := form.Get("refresh_token")
 	if raw == "" {
@@ -435,6 +435,9 @@ func (s *Server) refreshLocked(r *http.Request, form url.Values, t tenantRef, ap
 	}
 	if s.other.bareRefresh {
 		in.wantRT, in.noIDToken = false, true
+	}
+	if s.other.retireUsedRT && in.wantRT {
+		delete(s.refresh, raw)
 	}
 	return s.issueLocked(in), nil
 }

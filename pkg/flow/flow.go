@@ -286,9 +286,32 @@ func (a scopeAdder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
+// RefusedError is a token response refused because its ID token failed a
+// check: its access token and claims must not be used. It still carries
+// the refresh token the answer brought, which the caller of a refresh
+// decides about: a server that rotates refresh tokens (Dex does; Entra
+// keeps the old one valid) has already retired the one that was sent.
+type RefusedError struct {
+	What         string // "sign-in" or "refresh"
+	Err          error  // why the ID token was refused
+	RefreshToken string // the answer's refresh token; "" when it had none
+	// Claims are the ID token's, when it could be parsed at all.
+	Claims entra.Claims
+	Parsed bool
+}
+
+func (e *RefusedError) Error() string {
+	if e.What == "refresh" { // the caller says what became of the refresh token
+		return fmt.Sprintf("refused the tokens of this refresh: %v", e.Err)
+	}
+	return fmt.Sprintf("refused the tokens of this %s (none are kept): %v", e.What, e.Err)
+}
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // newResult reads a token response to a request for requested scopes. Its
-// ID token, when there is one, must pass CheckIDToken: otherwise the whole
-// response is refused, so that the caller keeps nothing from it.
+// ID token, when there is one, must pass CheckIDToken: otherwise the
+// response is refused with a *RefusedError, so that the caller uses none
+// of its tokens unless it decides to keep the refresh token.
 func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*Result, error) {
 	if tok.AccessToken == "" {
 		return nil, errors.New("the token response had no access_token")
@@ -312,11 +335,12 @@ func (c Client) newResult(what string, tok *oauth2.Token, requested []string) (*
 	}
 	if idt, ok := tok.Extra("id_token").(string); ok && idt != "" {
 		claims, err := entra.ParseIDToken(idt)
-		if err == nil {
+		parsed := err == nil
+		if parsed {
 			err = c.Authority.CheckIDToken(claims, c.ClientID, time.Now())
 		}
 		if err != nil {
-			return nil, fmt.Errorf("refused the tokens of this %s (none are kept): %w", what, err)
+			return nil, &RefusedError{What: what, Err: err, RefreshToken: tok.RefreshToken, Claims: claims, Parsed: parsed}
 		}
 		r.Claims, r.IDToken = claims, true
 	}
@@ -374,7 +398,7 @@ func (c Client) Resume(redirectURI, state, verifier string) *Authorization {
 }
 
 // Loopback is an authorization whose redirect URI is served by a local
-// callback listener (the seed's alternate method).
+// callback listener (link --alt).
 type Loopback struct {
 	*Authorization
 	Listener *callback.Listener

@@ -13,8 +13,8 @@ import (
 
 // numbersAsNumbers rewrites the given fields of a successful JSON answer
 // from strings holding whole numbers ("900") to numbers (900). Entra's v1
-// endpoints wrote expires_in and interval that way, and MSAL reads both
-// forms (entra-facts §3); x/oauth2 reads only numbers in a device code
+// endpoints wrote expires_in and interval that way, and MSAL for Go and
+// for Python read both forms; x/oauth2 reads only numbers in a device code
 // answer. Anything else passes through untouched.
 type numbersAsNumbers struct {
 	base   http.RoundTripper

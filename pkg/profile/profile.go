@@ -22,8 +22,8 @@ import (
 
 // Sign-in methods a profile can remember.
 const (
-	MethodPaste  = "paste"  // the seed's primary method: paste the returned URL
-	MethodAlt    = "alt"    // the seed's alternate method: a callback listener
+	MethodPaste  = "paste"  // the default: the person pastes the returned URL
+	MethodAlt    = "alt"    // link --alt: a loopback callback listener
 	MethodDevice = "device" // device code
 )
 

@@ -75,7 +75,8 @@ type Record struct {
 	ReauthReason  string    `json:"reauth_reason,omitempty"`
 	// ReauthFix is what the person must do beyond signing in, and
 	// ReauthClaims the claims challenge the refusal carried, which the
-	// next sign-in must send (entra-facts §6, 50076).
+	// next sign-in must send (AADSTS50076 and other Conditional Access
+	// refusals carry one: learn.microsoft.com/entra/identity-platform/claims-challenge).
 	ReauthFix    string `json:"reauth_fix,omitempty"`
 	ReauthClaims string `json:"reauth_claims,omitempty"`
 
