@@ -32,6 +32,8 @@ type Mail struct {
 	TLS *tls.Config
 	// Timeout bounds each network step; zero is mailcheck's default.
 	Timeout time.Duration
+	// Resolver resolves the hosts; nil is the system's.
+	Resolver *net.Resolver
 }
 
 // MailGroups are the groups doctor --mail runs: the settings and the store
@@ -225,7 +227,7 @@ func (x *Examination) runMail(ctx context.Context) {
 	token := f.token
 	f.results = mailcheck.Check(ctx, targets, mailcheck.Options{
 		User: f.user, Mailbox: m.Mailbox, Profile: x.env.Profile, ReauthCommand: x.env.ReauthCommand(x.env.Profile),
-		TLS: m.TLS, Timeout: m.Timeout,
+		TLS: m.TLS, Timeout: m.Timeout, Resolver: m.Resolver,
 		Token: func(context.Context, mailcheck.Protocol) (mailcheck.Token, error) { return token, nil },
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -264,5 +265,32 @@ func TestMailHostsValidated(t *testing.T) {
 		if err := (&Mail{IMAPHost: h}).Validate(); err != nil {
 			t.Errorf("%q: %v", h, err)
 		}
+	}
+}
+
+// TestMailServersOfTheCloud: without host flags the cloud's servers are
+// used, smtp-mail.outlook.com for a personal account; a name that does not
+// resolve says so (a resolver that finds nothing stands in for DNS).
+func TestMailServersOfTheCloud(t *testing.T) {
+	for _, c := range []struct{ tenant, imap, smtp string }{
+		{"common", "outlook.office365.com:993", "smtp.office365.com:587"},
+		{"consumers", "outlook.office365.com:993", "smtp-mail.outlook.com:587"},
+	} {
+		t.Run(c.tenant, func(t *testing.T) {
+			f := newMailFixture(t, mailtest.Exchange{})
+			f.flags.Tenant = c.tenant
+			f.env.Mail.IMAPHost, f.env.Mail.SMTPHost = "", ""
+			f.env.Mail.Resolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+				return nil, &net.DNSError{Err: "no such host", IsNotFound: true}
+			}}
+			_, got := f.runMail(t)
+			imap, smtp := got["mail.imap"], got["mail.smtp"]
+			if imap.Title != "IMAP login to "+c.imap || smtp.Title != "SMTP login to "+c.smtp {
+				t.Errorf("titles %q, %q; want the servers %s, %s", imap.Title, smtp.Title, c.imap, c.smtp)
+			}
+			if smtp.Status != Fail || !strings.Contains(smtp.Summary, "cannot resolve") || !strings.Contains(smtp.Fix, "DNS") {
+				t.Errorf("SMTP row %+v", smtp)
+			}
+		})
 	}
 }
