@@ -23,7 +23,9 @@
 //     check it depends on did not pass;
 //  3. add what it needs from outside as fields of Env, filled in by
 //     pkg/cli (doctor.go), with doubles for them in the tests;
-//  4. append the group to Groups, and its check IDs to the docs.
+//  4. append the group to Groups, and its check IDs to the docs (or, for
+//     a group that answers another question, give it a list of groups of
+//     its own, as MailGroups does for doctor --mail).
 package diagnose
 
 import (
