@@ -114,6 +114,7 @@ func (s *Service) WithHint(err error, p *profile.Profile) error {
 	}
 	var rue *entra.ReturnedURLError
 	if errors.As(err, &rue) {
+		rue.AdminConsentURL = s.HintContext(p).AdminConsentURL
 		return err // already says what to do
 	}
 	if h := entra.ErrorFix(ee, s.HintContext(p)); h != "" {
@@ -139,7 +140,29 @@ func (s *Service) HintContext(p *profile.Profile) entra.HintContext {
 		hc.LinkCommand += MethodFlag(p.Method) + " --client-id " + id
 		hc.ReauthCommand = hc.LinkCommand
 	}
+	if !p.Sandbox {
+		hc.AdminConsentURL = adminConsentURL(p)
+	}
 	return hc
+}
+
+// adminConsentURL is the link an admin opens to grant p's app its scopes
+// for the tenant; "" where there is none: personal accounts, a client ID
+// that is no GUID, or no redirect URI to come back to (device code).
+func adminConsentURL(p *profile.Profile) string {
+	scopes, err := entra.ResolveScopes(p.Scopes)
+	if err != nil || !entra.IsGUID(p.ClientID) || p.RedirectURI == "" {
+		return ""
+	}
+	auth, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant)
+	if err != nil {
+		return ""
+	}
+	u, err := entra.AdminConsentURL(auth, p.ClientID, p.RedirectURI, scopes)
+	if err != nil {
+		return ""
+	}
+	return u
 }
 
 func firstNonEmpty(s ...string) string {

@@ -177,7 +177,12 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 			}
 		}
 		sr.Run = "ms365auth reauth" + ProfileFlag(p.Name) + ListFlag("--scopes", wanted)
-		hc.ReauthCommand = sr.Run // the fix must not say a plain reauth, which would not ask for them
+		hc.ReauthCommand = sr.Run     // the fix must not say a plain reauth, which would not ask for them
+		if hc.AdminConsentURL != "" { // an admin grants these too
+			withWanted := *p
+			withWanted.Scopes = append(slices.Clone(p.Scopes), scopes...)
+			hc.AdminConsentURL = adminConsentURL(&withWanted)
+		}
 		sr.Fix = entra.SignInFix(ee, hc)
 		s.RememberClaims(sr)
 		return sr

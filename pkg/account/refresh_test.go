@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -427,5 +429,54 @@ func TestRefusedAnswerForAnotherAccountNeedsASignIn(t *testing.T) {
 	rec := f.stored(f.keyring, "default")
 	if rec.RefreshToken != before.RefreshToken || !rec.NeedsReauth {
 		t.Errorf("another account's refresh token was kept (%v) or the profile not marked (%v)", rec.RefreshToken != before.RefreshToken, rec.NeedsReauth)
+	}
+}
+
+// TestAdminApprovalHandsOnTheConsentLink: when Entra says an admin must
+// approve (90094, or 65001 where users may not consent), the fix carries
+// the admin consent link for this app and tenant, with the scopes asked
+// for; other refusals do not.
+func TestAdminApprovalHandsOnTheConsentLink(t *testing.T) {
+	for _, c := range []struct {
+		code   int
+		scopes []string // of the token asked for; nil: the profile's own
+		link   bool
+	}{
+		{90094, nil, true},
+		{65001, nil, true},
+		{65001, []string{"https://outlook.office.com/SMTP.Send"}, true},
+		{50076, nil, false},
+	} {
+		t.Run(fmt.Sprint(c.code, c.scopes), func(t *testing.T) {
+			f := newFixture(t)
+			f.link("default", f.keyring)
+			f.expireIn(f.keyring, "default", -time.Minute)
+			f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: c.code, Message: "Need admin approval."})
+			_, err := f.svc.AccessToken(ctx, "default", TokenRequest{Scopes: c.scopes})
+			var sr *SignInRequiredError
+			if !errors.As(err, &sr) {
+				t.Fatalf("err = %v", err)
+			}
+			_, after, found := strings.Cut(sr.Fix, "by opening: ")
+			if found != c.link {
+				t.Fatalf("fix %q: link handed on %v, want %v", sr.Fix, found, c.link)
+			}
+			if !found {
+				return
+			}
+			u, err := url.Parse(after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			wantScope := append([]string{"User.Read", "offline_access", "openid", "profile"}, c.scopes...)
+			gotScope := strings.Fields(q.Get("scope"))
+			slices.Sort(wantScope)
+			slices.Sort(gotScope)
+			if u.Path != "/organizations/v2.0/adminconsent" || q.Get("client_id") != entratest.DefaultClientID ||
+				q.Get("redirect_uri") != f.srv.URL+"/common/oauth2/nativeclient" || !slices.Equal(gotScope, wantScope) {
+				t.Errorf("admin consent link %s", after)
+			}
+		})
 	}
 }

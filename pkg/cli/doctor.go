@@ -20,6 +20,8 @@ import (
 type doctorOptions struct {
 	link linkOptions // the settings, as link would take them
 	JSON bool
+	Mail bool
+	mail diagnose.Mail // --mailbox and the hosts
 }
 
 func newDoctorCmd(env *Env) *cobra.Command {
@@ -43,15 +45,31 @@ func newDoctorCmd(env *Env) *cobra.Command {
 
 It takes the same settings flags as link, so it can run before the first
 link; without them it checks what the profile remembers. Each finding comes
-with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise.`,
+with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise.
+
+--mail checks a linked profile's mail logins instead: the settings and the
+store the tokens come from, then, with the profile's token for Outlook, a
+SASL XOAUTH2 login to IMAP (outlook.office365.com:993) and SMTP submission
+(smtp.office365.com:587; smtp-mail.outlook.com for personal accounts), and
+to POP (:995) when the profile holds the pop scope or --pop-host is given;
+then it logs out. Nothing is sent and nothing in the mailbox changes. A
+refusal comes with its likely cause and what to ask the Exchange admin.
+--mailbox logs in to IMAP and POP as a shared mailbox (the account needs
+Full Access) and checks over SMTP that the account may send as it. The
+authority and app registration checks are left out (run doctor without
+--mail for them). Exit status: 0 only when every login tried worked.`,
 		Example: `  ms365auth doctor --client-id 00000000-0000-0000-0000-000000000000
-  ms365auth doctor --profile work --json`,
+  ms365auth doctor --profile work --json
+  ms365auth doctor --mail --profile work --mailbox sales@contoso.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l := &o.link
 			l.Profile = profileName(cmd)
 			// Without --alt or --device, check the method the profile remembers.
 			if err := l.chooseMethod(""); err != nil {
+				return err
+			}
+			if err := o.mailFlags(cmd); err != nil {
 				return err
 			}
 			return doctorRun(cmd.Context(), env, o)
@@ -70,13 +88,35 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
 	f.StringVar(&l.TLSCert, "tls-cert", "", "with --alt: PEM certificate the listener would serve")
 	f.StringVar(&l.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
 	f.BoolVar(&o.JSON, "json", false, "print the findings as JSON on standard output")
+	f.BoolVar(&o.Mail, "mail", false, "log in to the mail servers with the profile's token (IMAP, SMTP, POP) instead of checking the sign-in")
+	f.StringVar(&o.mail.Mailbox, "mailbox", "", "with --mail: a shared mailbox to open with the account's token")
+	f.StringVar(&o.mail.IMAPHost, "imap-host", "", "with --mail: IMAP server, host[:port] (default: the account's cloud's, port 993, TLS)")
+	f.StringVar(&o.mail.SMTPHost, "smtp-host", "", "with --mail: SMTP submission server, host[:port] (default: the cloud's, port 587, STARTTLS)")
+	f.StringVar(&o.mail.POPHost, "pop-host", "", "with --mail: POP server, host[:port] (port 995, TLS); also tries POP without the pop scope")
 	return cmd
+}
+
+// mailFlags checks the --mail flags.
+func (o *doctorOptions) mailFlags(cmd *cobra.Command) error {
+	for _, name := range []string{"mailbox", "imap-host", "smtp-host", "pop-host"} {
+		if cmd.Flags().Changed(name) && !o.Mail {
+			return fmt.Errorf("--%s applies only to the mail logins: add --mail", name)
+		}
+	}
+	return o.mail.Validate()
 }
 
 // doctorRun runs every check that can run (see package diagnose), prints
 // the report, and fails (exit 1) when any check failed.
 func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
-	rep := diagnose.Run(ctx, diagnoseEnv(env, o.link), diagnose.Groups())
+	denv, groups := diagnoseEnv(env, o.link), diagnose.Groups()
+	if o.Mail {
+		denv.Mail, groups = &o.mail, diagnose.MailGroups()
+		denv.AccessToken = func(ctx context.Context, name string, scopes []string) (string, error) {
+			return accessToken(ctx, env, &profile.Profile{Name: name}, tokenRequest{Scopes: scopes})
+		}
+	}
+	rep := diagnose.Run(ctx, denv, groups)
 	if err := printDoctorReport(env, rep, o.JSON); err != nil {
 		return err
 	}
@@ -150,6 +190,9 @@ func printDoctorReport(env *Env, rep diagnose.Report, asJSON bool) error {
 			label = style.Dim(label)
 		}
 		fmt.Fprintf(&b, "%s  %-*s  %s\n", label, width, c.Title, c.Summary)
+		if c.Reason != "" {
+			fmt.Fprintf(&b, "      %s\n", style.Dim("cause: ")+c.Reason)
+		}
 		if c.Fix != "" {
 			fmt.Fprintf(&b, "      %s\n", style.Dim("fix: ")+c.Fix)
 		}

@@ -23,7 +23,9 @@
 //     check it depends on did not pass;
 //  3. add what it needs from outside as fields of Env, filled in by
 //     pkg/cli (doctor.go), with doubles for them in the tests;
-//  4. append the group to Groups, and its check IDs to the docs.
+//  4. append the group to Groups, and its check IDs to the docs (or, for
+//     a group that answers another question, give it a list of groups of
+//     its own, as MailGroups does for doctor --mail).
 package diagnose
 
 import (
@@ -59,8 +61,11 @@ type Result struct {
 	Title   string `json:"title"` // what was checked, for people
 	Status  Status `json:"status"`
 	Summary string `json:"summary"` // what was found
-	Fix     string `json:"fix,omitempty"`
-	AADSTS  int    `json:"aadsts,omitempty"` // Entra's error number, when it gave one
+	// Reason is the likely cause of a failure, one line, where the check
+	// can tell (a mail server's refusal explained).
+	Reason string `json:"cause,omitempty"`
+	Fix    string `json:"fix,omitempty"`
+	AADSTS int    `json:"aadsts,omitempty"` // Entra's error number, when it gave one
 	// Cause is the error behind a failure, for callers that branch on it
 	// (errors.As); it is not part of the report.
 	Cause error `json:"-"`
@@ -113,6 +118,12 @@ type Env struct {
 	// DefaultRedirectURI is the redirect URI of a sign-in method when none
 	// is set.
 	DefaultRedirectURI func(method string) string
+
+	// Mail, when set, asks MailGroup for the mail logins.
+	Mail *Mail
+	// AccessToken gets profileName's access token for scopes, renewing it
+	// when needed (account.AccessToken). Its errors say what to run.
+	AccessToken func(ctx context.Context, profileName string, scopes []string) (string, error)
 }
 
 // Report is the outcome of a run.
@@ -143,6 +154,7 @@ type Examination struct {
 	settings  *settingsFacts
 	store     *storeFacts
 	discovery *discoveryFacts
+	mail      *mailFacts
 
 	redirectURI string // the redirect URI link would send, once known
 }
@@ -159,7 +171,7 @@ func (x *Examination) record(c Check, r Result) {
 	if r.Title == "" {
 		r.Title = c.Title
 	}
-	r.Summary = servertext.Clean(r.Summary)
+	r.Summary, r.Reason = servertext.Clean(r.Summary), servertext.Clean(r.Reason)
 	x.results = append(x.results, r)
 }
 

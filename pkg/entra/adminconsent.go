@@ -37,5 +37,9 @@ func AdminConsentURL(a Authority, clientID, redirectURI string, scopes []string)
 		"scope":        {strings.Join(scopes, " ")},
 		"redirect_uri": {redirectURI},
 	}
-	return strings.TrimRight(host, "/") + "/" + url.PathEscape(tenant) + "/v2.0/adminconsent?" + q.Encode(), nil
+	// ':' and '/' may stand unescaped in a query (RFC 3986 3.4): kept so,
+	// the redirect URI and the scopes stay readable, and no long run of
+	// escapes looks like a token to the redaction of error messages.
+	query := strings.NewReplacer("%3A", ":", "%2F", "/").Replace(q.Encode())
+	return strings.TrimRight(host, "/") + "/" + url.PathEscape(tenant) + "/v2.0/adminconsent?" + query, nil
 }

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ms365auth/ms365auth/pkg/servertext"
 )
 
 func TestAdminConsentURL(t *testing.T) {
@@ -36,5 +38,18 @@ func TestAdminConsentURL(t *testing.T) {
 	}
 	if _, err := AdminConsentURL(Authority{Tenant: "contoso.com"}, "c", "", scopes); err == nil {
 		t.Error("no redirect URI: no error")
+	}
+}
+
+// TestAdminConsentURLSurvivesRedaction: error messages pass through
+// servertext.Redact, which must leave the link whole.
+func TestAdminConsentURLSurvivesRedaction(t *testing.T) {
+	got, err := AdminConsentURL(Authority{Tenant: "contoso.com"}, "11112222-3333-4444-5555-666677778888", NativeClientRedirectURI,
+		[]string{"offline_access", "https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if red := servertext.Redact(got); red != got {
+		t.Errorf("redacted:\n%s\nfrom\n%s", red, got)
 	}
 }

@@ -19,6 +19,10 @@ type HintContext struct {
 	// fits the profile: with its --profile, and for a profile that was
 	// never linked the first link, since reauth has nothing to renew.
 	LinkCommand, ReauthCommand string
+	// AdminConsentURL, when set, is the link an admin of the tenant opens
+	// to grant the app's permissions for everyone (AdminConsentURL): the
+	// fixes of the codes that need an admin's approval hand it on.
+	AdminConsentURL string
 }
 
 // CodeInfo is one row of the AADSTS table; the same table feeds the docs.
@@ -164,7 +168,21 @@ func Hint(code int, c HintContext) string {
 		}
 		fix = info.Fix
 	}
-	return fill(fix, c)
+	return fill(fix, c) + adminConsentLine(code, c)
+}
+
+// needAdminApproval are the codes an admin's consent for the tenant
+// settles: "Need admin approval" (90094), and no consent where users may
+// not give it (65001).
+var needAdminApproval = []int{65001, 90094}
+
+// adminConsentLine hands on the admin consent link for a code that an
+// admin's approval settles; "" without one.
+func adminConsentLine(code int, c HintContext) string {
+	if c.AdminConsentURL == "" || !slices.Contains(needAdminApproval, code) {
+		return ""
+	}
+	return " An admin can grant it for everyone in the organisation by opening: " + c.AdminConsentURL
 }
 
 // ErrorFix is the fix for e: by its AADSTS code, except that an Intune app
@@ -180,8 +198,15 @@ func ErrorFix(e *Error, c HintContext) string {
 const intuneCode = 53005
 
 // signInNotEnough are codes that need a person whose fix asks more than
-// signing in again: security info, an admin, the app registration.
-var signInNotEnough = []int{50079, 53003, 65001, 90094, 700084}
+// signing in again: security info, an admin, the app registration, or a
+// device this tool cannot prove (devicePolicy).
+var signInNotEnough = append([]int{50079, 53003, 65001, 90094, 700084}, devicePolicy...)
+
+// devicePolicy are the Conditional Access answers that want a managed,
+// compliant or registered device, or another platform: no sign-in from
+// here meets them, whatever suberror comes with them (50097 comes with
+// additional_action, which otherwise means "do something, then sign in").
+var devicePolicy = []int{50005, 50097, 53000, 530003, 530033}
 
 // SignInFix is what a person must do, beyond signing in again, about an
 // error that needs one (NeedsInteraction); "" when signing in is all. The
@@ -204,7 +229,7 @@ func SignInFix(e *Error, c HintContext) string {
 // forAdmin names the answer for an admin looking it up in the sign-in
 // logs, when the error needs an admin (a policy) and carries the IDs.
 func forAdmin(e *Error) string {
-	if e.TraceID == "" || (e.Code != 53003 && e.Suberror != subMessageOnly) {
+	if e.TraceID == "" || (e.Code != 53003 && e.Suberror != subMessageOnly && !slices.Contains(devicePolicy, e.Code)) {
 		return ""
 	}
 	s := " For the admin: Trace ID " + e.TraceID

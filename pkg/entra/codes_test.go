@@ -79,7 +79,15 @@ func TestSignInFix(t *testing.T) {
 		{Error{Err: "invalid_grant", Code: 700084}, "https://app.example/cb is registered as 'Single-page application'"},
 		{Error{Err: "invalid_grant", Code: 65001, Suberror: "consent_required"}, "00000000-1111-2222-3333-444444444444"},
 		{Error{Err: "invalid_grant", Code: 50055, Suberror: "user_password_expired"}, "`ms365auth reauth --profile work` and change it"},
-		{Error{Err: "invalid_grant", Code: 50097, Suberror: "additional_action"}, "outside the sign-in"},
+		{Error{Err: "interaction_required", Code: 50072, Suberror: "additional_action"}, "outside the sign-in"},
+		// Device policies: signing in again cannot meet them, whatever
+		// the suberror says.
+		{Error{Err: "invalid_grant", Code: 50097, Suberror: "additional_action"}, "Signing in again will not help"},
+		{Error{Err: "interaction_required", Code: 53000}, "exclude 00000000-1111-2222-3333-444444444444 from the policy"},
+		{Error{Err: "interaction_required", Code: 530003}, "cannot prove"},
+		{Error{Err: "interaction_required", Code: 530033}, "cannot prove"},
+		{Error{Err: "access_denied", Code: 50005}, "cannot prove"},
+		{Error{Err: "interaction_required", Code: 53000, TraceID: "0a1b2c3d-0000-4000-8000-123456789abc"}, "For the admin: Trace ID 0a1b2c3d-0000-4000-8000-123456789abc"},
 		{Error{Err: "invalid_grant", Suberror: "message_only"}, "ask your admin"},
 		{Error{Err: "invalid_grant", Code: 53003, Suberror: "message_only", TraceID: "0a1b2c3d-0000-4000-8000-123456789abc",
 			CorrelationID: "9f8e7d6c-0000-4000-8000-abcdefabcdef", Timestamp: "2023-01-04 19:44:18Z"},
@@ -89,6 +97,31 @@ func TestSignInFix(t *testing.T) {
 		if (tt.wantIn == "") != (got == "") || !strings.Contains(got, tt.wantIn) {
 			t.Errorf("SignInFix(%v, suberror %q) = %q, want it to hold %q", &tt.e, tt.e.Suberror, got, tt.wantIn)
 		}
+	}
+}
+
+// TestAdminConsentLinkInFixes: the codes an admin's approval settles hand
+// on the admin consent link, in every kind of fix; others do not.
+func TestAdminConsentLinkInFixes(t *testing.T) {
+	const link = "https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=c1"
+	c := HintContext{ClientID: "c1", Tenant: "contoso.com", AdminConsentURL: link}
+	for _, code := range []int{90094, 65001} {
+		e := &Error{Err: "invalid_grant", Code: code}
+		for name, fix := range map[string]string{"Hint": Hint(code, c), "ErrorFix": ErrorFix(e, c), "SignInFix": SignInFix(e, c)} {
+			if !strings.HasSuffix(fix, "by opening: "+link) {
+				t.Errorf("%s(%d) = %q, want the admin consent link", name, code, fix)
+			}
+		}
+		rue := &ReturnedURLError{Problem: ErrorRedirect, Err: e, AdminConsentURL: link}
+		if !strings.Contains(rue.Error(), link) {
+			t.Errorf("returned URL error for %d: %q", code, rue.Error())
+		}
+	}
+	if fix := Hint(50011, c); strings.Contains(fix, link) {
+		t.Errorf("Hint(50011) = %q: no admin consent settles it", fix)
+	}
+	if fix := Hint(90094, HintContext{ClientID: "c1"}); strings.Contains(fix, "by opening") {
+		t.Errorf("without a link: %q", fix)
 	}
 }
 

@@ -50,6 +50,9 @@ type ReturnedURLError struct {
 	Problem     Problem
 	RedirectURI string
 	Err         *Error // set for ErrorRedirect
+	// AdminConsentURL, set by a caller who knows the app and tenant, is
+	// handed on when Err needs an admin's approval (see HintContext).
+	AdminConsentURL string
 }
 
 func (e *ReturnedURLError) Error() string {
@@ -91,7 +94,7 @@ func (e *ReturnedURLError) explain() (cause, fix string) {
 		if e.Err == nil {
 			return "sign-in failed", "run `ms365auth link` again"
 		}
-		fix := asFixLine(Hint(e.Err.Code, HintContext{RedirectURI: e.RedirectURI}))
+		fix := asFixLine(Hint(e.Err.Code, HintContext{RedirectURI: e.RedirectURI, AdminConsentURL: e.AdminConsentURL}))
 		if fix == "" && e.Err.Suberror == "cancel" {
 			fix = "run `ms365auth link` again and finish signing in"
 		}
