@@ -113,7 +113,7 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	if o.Mail {
 		denv.Mail, groups = &o.mail, diagnose.MailGroups()
 		denv.AccessToken = func(ctx context.Context, name string, scopes []string) (string, error) {
-			return accessToken(ctx, env, &profile.Profile{Name: name}, tokenRequest{Scopes: scopes})
+			return accessToken(ctx, env, &profile.Profile{Name: name}, account.TokenRequest{Scopes: scopes})
 		}
 	}
 	rep := diagnose.Run(ctx, denv, groups)
