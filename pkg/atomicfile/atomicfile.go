@@ -1,5 +1,5 @@
 // Package atomicfile writes files that hold sensitive data, mode 0600 and
-// all or nothing, and takes lock files without following symbolic links.
+// all or nothing (lock files are pkg/filelock's).
 package atomicfile
 
 import (

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+	"github.com/ms365auth/ms365auth/pkg/filelock"
 )
 
 // Sign-in methods a profile can remember.
@@ -190,8 +191,8 @@ func Update(path string, change func(*Config)) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
 	defer cancel()
-	unlock, err := atomicfile.Lock(ctx, path+".lock")
-	if errors.Is(err, atomicfile.ErrSymlink) {
+	unlock, err := filelock.Lock(ctx, path+".lock")
+	if errors.Is(err, filelock.ErrSymlink) {
 		return fmt.Errorf("cannot lock the settings file: %w", err)
 	}
 	if err != nil {

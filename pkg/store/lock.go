@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ms365auth/ms365auth/pkg/atomicfile"
+	"github.com/ms365auth/ms365auth/pkg/filelock"
 )
 
 // Lock takes the cross-process lock of a profile, waiting until ctx is
@@ -21,7 +21,7 @@ func Lock(ctx context.Context, dir, profile string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
-	unlock, err = atomicfile.Lock(ctx, filepath.Join(dir, profile+".lock"))
+	unlock, err = filelock.Lock(ctx, filepath.Join(dir, profile+".lock"))
 	switch {
 	case err == nil:
 		return unlock, nil

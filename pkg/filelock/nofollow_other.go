@@ -1,6 +1,6 @@
 //go:build !unix
 
-package atomicfile
+package filelock
 
 // noFollow: no O_NOFOLLOW here.
 const noFollow = 0

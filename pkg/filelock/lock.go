@@ -1,4 +1,7 @@
-package atomicfile
+// Package filelock takes cross-process lock files (flock), created 0600
+// and never through a symbolic link. It is for serialising writers of
+// the settings and of a profile's tokens; it holds no data.
+package filelock
 
 import (
 	"context"
