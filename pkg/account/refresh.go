@@ -172,6 +172,11 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 		return sr
 	}
 	sr.Fix = entra.SignInFix(ee, hc)
+	// A sign-in frequency outlives the session it ends: kept, it tells
+	// status when the next session ends.
+	if every, ok := entra.SignInFrequency(ee); ok {
+		rec.SignInFrequencySeconds = int64(every / time.Second)
+	}
 	rec.NeedsReauth = true
 	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
 	if saveErr := st.Save(p.Name, rec); saveErr != nil {
@@ -234,6 +239,7 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 	t := res.Token
 	if t.RefreshToken != "" {
 		rec.RefreshToken = t.RefreshToken
+		rec.RefreshExpiry = refreshExpiry(res, now)
 	}
 	rec.LastRefreshAt = now
 	rec.NeedsReauth, rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = false, "", "", ""
