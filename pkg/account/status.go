@@ -28,40 +28,40 @@ const (
 // without asking Entra; its JSON is what status --json prints. It never
 // holds a token.
 type Status struct {
-	Profile              string       `json:"profile"`
-	Linked               bool         `json:"linked"`
-	State                string       `json:"state"`
-	Account              string       `json:"account,omitempty"`
-	Name                 string       `json:"name,omitempty"`
-	TenantID             string       `json:"tenant_id,omitempty"`
-	ClientID             string       `json:"client_id,omitempty"`
-	Authority            string       `json:"authority,omitempty"`
-	Method               string       `json:"method,omitempty"`
-	RedirectURI          string       `json:"redirect_uri,omitempty"`
-	Scopes               []string     `json:"scopes"`
-	ScopesAsRequested    bool         `json:"scopes_as_requested,omitempty"` // the server did not list them
-	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
-	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
-	RefreshToken         bool         `json:"refresh_token"`
-	RefreshTokenDaysLeft *int         `json:"refresh_token_days_left,omitempty"`
+	Profile              string     `json:"profile"`
+	Linked               bool       `json:"linked"`
+	State                string     `json:"state"`
+	Account              string     `json:"account,omitempty"`
+	Name                 string     `json:"name,omitempty"`
+	TenantID             string     `json:"tenant_id,omitempty"`
+	ClientID             string     `json:"client_id,omitempty"`
+	Authority            string     `json:"authority,omitempty"`
+	Method               string     `json:"method,omitempty"`
+	RedirectURI          string     `json:"redirect_uri,omitempty"`
+	Scopes               []string   `json:"scopes"`
+	ScopesAsRequested    bool       `json:"scopes_as_requested,omitempty"` // the server did not list them
+	RequestedScopes      []string   `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool       `json:"refresh_token"`
+	RefreshTokenDaysLeft *int       `json:"refresh_token_days_left,omitempty"`
 	// SessionEndsAt is the earliest known end of the session, for
 	// SessionEndReason (a tokenlife.Kind: inactivity, sign_in_frequency,
 	// refresh_expires_in); LifetimeUnknown says a server other than
 	// Microsoft's did not say how long its refresh token lives.
-	SessionEndsAt          *time.Time `json:"session_ends_at,omitempty"`
-	SessionEndReason       string     `json:"session_end_reason,omitempty"`
-	SignInFrequencySeconds int64      `json:"sign_in_frequency_s,omitempty"`
-	LifetimeUnknown        bool       `json:"lifetime_unknown,omitempty"`
-	LinkedAt             *time.Time   `json:"linked_at,omitempty"`
-	LastRefreshAt        *time.Time   `json:"last_refresh_at,omitempty"`
-	Store                string       `json:"store,omitempty"`
-	Encrypted            *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
-	Reason               string       `json:"reason,omitempty"`
-	Fix                  string       `json:"fix,omitempty"`
-	Sandbox              bool         `json:"sandbox,omitempty"`
-	Error                string       `json:"error,omitempty"`
-	OtherTokens          []OtherToken `json:"other_tokens,omitempty"`
-	Warnings             []string     `json:"warnings,omitempty"`
+	SessionEndsAt          *time.Time   `json:"session_ends_at,omitempty"`
+	SessionEndReason       string       `json:"session_end_reason,omitempty"`
+	SignInFrequencySeconds int64        `json:"sign_in_frequency_s,omitempty"`
+	LifetimeUnknown        bool         `json:"lifetime_unknown,omitempty"`
+	LinkedAt               *time.Time   `json:"linked_at,omitempty"`
+	LastRefreshAt          *time.Time   `json:"last_refresh_at,omitempty"`
+	Store                  string       `json:"store,omitempty"`
+	Encrypted              *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
+	Reason                 string       `json:"reason,omitempty"`
+	Fix                    string       `json:"fix,omitempty"`
+	Sandbox                bool         `json:"sandbox,omitempty"`
+	Error                  string       `json:"error,omitempty"`
+	OtherTokens            []OtherToken `json:"other_tokens,omitempty"`
+	Warnings               []string     `json:"warnings,omitempty"`
 
 	// PassphraseSet says, for the file store, that new writes are encrypted.
 	PassphraseSet bool `json:"-"`
