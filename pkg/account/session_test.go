@@ -135,3 +135,15 @@ func TestRefreshKeepsRefreshExpiresIn(t *testing.T) {
 		t.Errorf("after a refresh: refresh expiry %v, want %v", rec.RefreshExpiry, f.clock().Add(30*24*time.Hour))
 	}
 }
+
+func TestRoughly(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second: "20s", 59*time.Minute + 59*time.Second: "59m", time.Hour: "1h",
+		time.Hour + 30*time.Second: "1h", 75 * time.Minute: "1h 15m", 26 * time.Hour: "26h",
+		10 * time.Hour: "10h", 14 * 24 * time.Hour: "14d", 50 * time.Hour: "2d 2h",
+	} {
+		if got := Roughly(d); got != want {
+			t.Errorf("Roughly(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -264,7 +264,7 @@ func clientIDHint(s profileStatus) string {
 func describeState(s profileStatus, now time.Time, style termio.Styler) string {
 	switch s.State {
 	case StateValid:
-		return style.Green("valid") + " (access token expires in " + roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
+		return style.Green("valid") + " (access token expires in " + account.Roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
 	case StateExpired:
 		return style.Yellow("expired") + " (the refresh token will renew it)"
 	default:
@@ -287,20 +287,7 @@ func describeOtherToken(t account.OtherToken, now time.Time) string {
 	}
 	what := t.Resource + " (" + strings.Join(names, " ") + ")"
 	if t.Valid {
-		return what + ", expires in " + roughly(t.ExpiresAt.Sub(now))
+		return what + ", expires in " + account.Roughly(t.ExpiresAt.Sub(now))
 	}
 	return what + ", expired (the next token --scopes renews it)"
-}
-
-// roughly writes a duration as a person would say it: "1h 5m", "59m", "20s".
-func roughly(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d%time.Hour < time.Minute:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 }
