@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +138,7 @@ func allowDeviceCode(h *harness) {
 // job exits 0 having printed nothing. Meanwhile a second run says one is
 // waiting (exit 3, no second code), and token is not held up by a lock:
 // it answers at once (here exit 3, since the failed refresh marked the
-// profile; pkg/account's test shows a valid token served).
+// profile; TestDeviceWaitLeavesTokenServing shows a valid token served).
 func TestDeviceWaitFromCron(t *testing.T) {
 	h, old := deviceHarness(t)
 	run := startCronReauth(t, h, "--profile", "work", "--device-wait", "2m")
@@ -261,5 +262,36 @@ func TestSignInFrequencyInStatus(t *testing.T) {
 	if !strings.Contains(text.stdout, "session ends:") || !strings.Contains(text.stdout, "sign-in frequency of 10h") ||
 		!strings.Contains(text.stdout, "ms365auth reauth --profile work --force") || !strings.Contains(text.stdout, "--device-wait") {
 		t.Errorf("status an hour before the session ends:\n%s", text.stdout)
+	}
+}
+
+// TestDeviceWaitLeavesTokenServing: new scopes need consent, so the job
+// sends a code; while it waits, token goes on serving the profile's valid
+// access token (the lock is not held), and the approval adds the scopes.
+func TestDeviceWaitLeavesTokenServing(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	allowDeviceCode(h)
+	old, err := store.NewKeyring().Load("work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := startCronReauth(t, h, "--profile", "work", "--scopes", "mail-send", "--device-wait", "2m")
+	n := run.notification(t)
+	tok := h.run("", "token", "--profile", "work")
+	if tok.code != 0 || strings.TrimSpace(tok.stdout) != old.AccessToken {
+		t.Errorf("token while a run waits: exit %d:\n%s", tok.code, tok.stderr)
+	}
+	if err := h.srv.ApproveDevice(n["MS365AUTH_USER_CODE"]); err != nil {
+		t.Fatal(err)
+	}
+	if r := run.wait(t); r.code != 0 || r.all() != "" {
+		t.Fatalf("exit %d: %q", r.code, r.all())
+	}
+	st, _ := h.status("--profile", "work")
+	if !strings.Contains(fmt.Sprint(st["scopes"]), "Mail.Send") {
+		t.Errorf("the approved sign-in did not add the scope: %v", st["scopes"])
 	}
 }
