@@ -40,6 +40,9 @@ func (s *Service) Keep(ctx context.Context, p *profile.Profile, res *flow.Result
 	}
 	defer unlock()
 	st := o.Store
+	if old, err := st.Load(p.Name); err == nil {
+		carryOver(rec, old)
+	}
 	// The secret first: it is the one that just worked, so a failure after
 	// it leaves a consistent pair, the earlier tokens with a working secret.
 	if o.SecretIsNew {
@@ -102,7 +105,24 @@ func NewRecord(res *flow.Result, now time.Time) *store.Record {
 		Subject:           res.Claims.Sub,
 		LinkedAt:          now,
 		LastRefreshAt:     now,
+		RefreshExpiry:     refreshExpiry(res, now),
 	}
+}
+
+// carryOver keeps in a new sign-in's record what outlives a session: the
+// sign-in frequency a Conditional Access policy was found to set, which
+// will end this session too.
+func carryOver(rec, old *store.Record) {
+	rec.SignInFrequencySeconds = old.SignInFrequencySeconds
+}
+
+// refreshExpiry is when res's refresh token expires, where the server said
+// (refresh_expires_in); zero when it did not.
+func refreshExpiry(res *flow.Result, now time.Time) time.Time {
+	if res.RefreshExpiresIn <= 0 || res.Token.RefreshToken == "" {
+		return time.Time{}
+	}
+	return now.Add(res.RefreshExpiresIn)
 }
 
 // StoreOf names the store a profile's settings say it uses; "" for none

@@ -188,6 +188,11 @@ func (s *Service) failed(p *profile.Profile, st store.Store, rec *store.Record, 
 		return sr
 	}
 	sr.Fix = entra.SignInFix(ee, hc)
+	// A sign-in frequency outlives the session it ends: kept, it tells
+	// status when the next session ends.
+	if every, ok := entra.SignInFrequency(ee); ok {
+		rec.SignInFrequencySeconds = int64(every / time.Second)
+	}
 	rec.NeedsReauth = true
 	rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = sr.Reason, sr.Fix, sr.Claims
 	s.RememberClaims(sr)
@@ -290,6 +295,7 @@ func apply(rec *store.Record, res *flow.Result, key string, now time.Time) {
 	t := res.Token
 	if t.RefreshToken != "" {
 		rec.RefreshToken = t.RefreshToken
+		rec.RefreshExpiry = refreshExpiry(res, now)
 	}
 	rec.LastRefreshAt = now
 	rec.NeedsReauth, rec.ReauthReason, rec.ReauthFix, rec.ReauthClaims = false, "", "", ""

@@ -28,32 +28,40 @@ const (
 // without asking Entra; its JSON is what status --json prints. It never
 // holds a token.
 type Status struct {
-	Profile              string       `json:"profile"`
-	Linked               bool         `json:"linked"`
-	State                string       `json:"state"`
-	Account              string       `json:"account,omitempty"`
-	Name                 string       `json:"name,omitempty"`
-	TenantID             string       `json:"tenant_id,omitempty"`
-	ClientID             string       `json:"client_id,omitempty"`
-	Authority            string       `json:"authority,omitempty"`
-	Method               string       `json:"method,omitempty"`
-	RedirectURI          string       `json:"redirect_uri,omitempty"`
-	Scopes               []string     `json:"scopes"`
-	ScopesAsRequested    bool         `json:"scopes_as_requested,omitempty"` // the server did not list them
-	RequestedScopes      []string     `json:"requested_scopes,omitempty"`
-	AccessTokenExpiresAt *time.Time   `json:"access_token_expires_at,omitempty"`
-	RefreshToken         bool         `json:"refresh_token"`
-	RefreshTokenDaysLeft *int         `json:"refresh_token_days_left,omitempty"`
-	LinkedAt             *time.Time   `json:"linked_at,omitempty"`
-	LastRefreshAt        *time.Time   `json:"last_refresh_at,omitempty"`
-	Store                string       `json:"store,omitempty"`
-	Encrypted            *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
-	Reason               string       `json:"reason,omitempty"`
-	Fix                  string       `json:"fix,omitempty"`
-	Sandbox              bool         `json:"sandbox,omitempty"`
-	Error                string       `json:"error,omitempty"`
-	OtherTokens          []OtherToken `json:"other_tokens,omitempty"`
-	Warnings             []string     `json:"warnings,omitempty"`
+	Profile              string     `json:"profile"`
+	Linked               bool       `json:"linked"`
+	State                string     `json:"state"`
+	Account              string     `json:"account,omitempty"`
+	Name                 string     `json:"name,omitempty"`
+	TenantID             string     `json:"tenant_id,omitempty"`
+	ClientID             string     `json:"client_id,omitempty"`
+	Authority            string     `json:"authority,omitempty"`
+	Method               string     `json:"method,omitempty"`
+	RedirectURI          string     `json:"redirect_uri,omitempty"`
+	Scopes               []string   `json:"scopes"`
+	ScopesAsRequested    bool       `json:"scopes_as_requested,omitempty"` // the server did not list them
+	RequestedScopes      []string   `json:"requested_scopes,omitempty"`
+	AccessTokenExpiresAt *time.Time `json:"access_token_expires_at,omitempty"`
+	RefreshToken         bool       `json:"refresh_token"`
+	RefreshTokenDaysLeft *int       `json:"refresh_token_days_left,omitempty"`
+	// SessionEndsAt is the earliest known end of the session, for
+	// SessionEndReason (a tokenlife.Kind: inactivity, sign_in_frequency,
+	// refresh_expires_in); LifetimeUnknown says a server other than
+	// Microsoft's did not say how long its refresh token lives.
+	SessionEndsAt          *time.Time   `json:"session_ends_at,omitempty"`
+	SessionEndReason       string       `json:"session_end_reason,omitempty"`
+	SignInFrequencySeconds int64        `json:"sign_in_frequency_s,omitempty"`
+	LifetimeUnknown        bool         `json:"lifetime_unknown,omitempty"`
+	LinkedAt               *time.Time   `json:"linked_at,omitempty"`
+	LastRefreshAt          *time.Time   `json:"last_refresh_at,omitempty"`
+	Store                  string       `json:"store,omitempty"`
+	Encrypted              *bool        `json:"encrypted,omitempty"` // file store only: the record on disk
+	Reason                 string       `json:"reason,omitempty"`
+	Fix                    string       `json:"fix,omitempty"`
+	Sandbox                bool         `json:"sandbox,omitempty"`
+	Error                  string       `json:"error,omitempty"`
+	OtherTokens            []OtherToken `json:"other_tokens,omitempty"`
+	Warnings               []string     `json:"warnings,omitempty"`
 
 	// PassphraseSet says, for the file store, that new writes are encrypted.
 	PassphraseSet bool `json:"-"`
@@ -142,13 +150,22 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 	st.LastRefreshAt = timePtr(rec.LastRefreshAt)
 	st.OtherTokens = otherTokens(rec, now)
 	life := lifeOf(rec)
-	if left, ok := tokenlife.DaysLeft(life, now); ok && !rec.NeedsReauth {
+	microsoft := isMicrosoft(p)
+	if left, ok := tokenlife.DaysLeft(life, now); ok && !rec.NeedsReauth && microsoft {
 		st.RefreshTokenDaysLeft = &left
 	}
+	st.SignInFrequencySeconds = rec.SignInFrequencySeconds
+	end, endKnown := tokenlife.First(sessionFacts(rec, microsoft))
+	if endKnown && !rec.NeedsReauth {
+		st.SessionEndsAt, st.SessionEndReason = timePtr(end.At), string(end.Kind)
+	}
+	st.LifetimeUnknown = !endKnown && rec.RefreshToken != "" && !microsoft
 	switch {
 	case rec.NeedsReauth:
 		st.State, st.Reason, st.Fix = StateNeedsReauth, servertext.Safe(rec.ReauthReason), servertext.Safe(rec.ReauthFix)
-	case tokenlife.Dead(life, now):
+	case endKnown && end.Kind != tokenlife.Inactivity && end.Past(now):
+		st.State, st.Reason = StateNeedsReauth, sessionEndedReason(end, rec)
+	case microsoft && tokenlife.Dead(life, now):
 		// Checked before the access token: whatever it has left is hours,
 		// and no refresh will follow it.
 		st.State, st.Reason = StateNeedsReauth, RefreshTokenDeadReason
@@ -164,7 +181,71 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 	if st.State != StateNeedsReauth && st.RefreshTokenDaysLeft != nil && *st.RefreshTokenDaysLeft <= tokenlife.WarnDays {
 		st.Warnings = append(st.Warnings, refreshTokenWarning(name, *st.RefreshTokenDaysLeft))
 	}
+	if st.State != StateNeedsReauth && endKnown && end.Kind != tokenlife.Inactivity && end.Due(now) {
+		st.Warnings = append(st.Warnings, sessionEndWarning(name, end, rec, now))
+	}
 	return st
+}
+
+// isMicrosoft says whether p signs in at Microsoft's Entra ID, where the
+// 90-day inactivity rule is documented fact.
+func isMicrosoft(p *profile.Profile) bool {
+	a, err := entra.ParseAuthority(p.AuthorityHost, p.Tenant)
+	return err == nil && a.IsMicrosoft()
+}
+
+// sessionFacts is what tokenlife needs to know of a record's session.
+func sessionFacts(rec *store.Record, microsoft bool) tokenlife.Facts {
+	f := tokenlife.Facts{
+		Entra:           microsoft,
+		HasRefreshToken: rec.RefreshToken != "",
+		RefreshedAt:     lifeOf(rec).Issued,
+		SignedInAt:      rec.LinkedAt,
+		Frequency:       time.Duration(rec.SignInFrequencySeconds) * time.Second,
+	}
+	if !rec.RefreshExpiry.IsZero() && !f.RefreshedAt.IsZero() {
+		f.RefreshExpiresIn = rec.RefreshExpiry.Sub(f.RefreshedAt)
+	}
+	return f
+}
+
+// sessionCause says what sets deadline d.
+func sessionCause(d tokenlife.Deadline, rec *store.Record) string {
+	if d.Kind == tokenlife.SignInFrequency {
+		return "the organisation's Conditional Access asks for a sign-in every " + Roughly(time.Duration(rec.SignInFrequencySeconds)*time.Second) + " (sign-in frequency), and no refresh extends it"
+	}
+	return "the server said its refresh token lives until then (refresh_expires_in)"
+}
+
+// sessionEndedReason is why a session past deadline d needs a person.
+func sessionEndedReason(d tokenlife.Deadline, rec *store.Record) string {
+	return "the session ended at " + d.At.Local().Format(time.RFC1123) + ": " + sessionCause(d, rec)
+}
+
+// sessionEndWarning says that the session ends at d, why, and what renews
+// it: a sign-in now, or an unattended one from the phone when it ends.
+func sessionEndWarning(name string, d tokenlife.Deadline, rec *store.Record, now time.Time) string {
+	return fmt.Sprintf("the session ends in %s, at %s: %s; sign in again to renew it: ms365auth reauth%s --force (or let cron send a code to your phone when it ends: reauth --non-interactive --device-wait 15m with --notify-cmd, see docs/recipes.md)",
+		Roughly(d.At.Sub(now)), d.At.Local().Format(time.RFC1123), sessionCause(d, rec), ProfileFlag(name))
+}
+
+// Roughly writes a duration as a person would say it: "1h 5m", "59m",
+// "20s", "3d 4h".
+func Roughly(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d >= 48*time.Hour:
+		if h := int(d.Hours()) % 24; h != 0 {
+			return fmt.Sprintf("%dd %dh", int(d.Hours())/24, h)
+		}
+		return fmt.Sprintf("%dd", int(d.Hours())/24)
+	case d%time.Hour < time.Minute:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
 // UnreadableFix says how to get at a record that exists but cannot be

@@ -10,16 +10,19 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 // crontab is a crontab as cron reads it: variables, then jobs.
@@ -84,12 +87,16 @@ func recipeCrontabs(t *testing.T) []string {
 // finish the sign-in; then the job works again.
 func TestCronRecipesRunAsCronWould(t *testing.T) {
 	tabs := recipeCrontabs(t)
-	if len(tabs) < 2 {
-		t.Fatalf("docs/recipes.md has %d crontab blocks; want the keyring one and the file store one", len(tabs))
+	if len(tabs) < 3 {
+		t.Fatalf("docs/recipes.md has %d crontab blocks; want the keyring one, the file store one and the phone one", len(tabs))
 	}
 	for _, text := range tabs {
 		fileStore := strings.Contains(text, "MS365AUTH_STORE_PASSPHRASE_FILE=")
+		phone := strings.Contains(text, "--device-wait")
 		name := map[bool]string{false: "keyring", true: "file store"}[fileStore]
+		if phone {
+			name = "phone"
+		}
 		t.Run(name, func(t *testing.T) {
 			s := keyringtest.Require(t)
 			var wrap []string
@@ -160,6 +167,21 @@ func TestCronRecipesRunAsCronWould(t *testing.T) {
 			if n := h.srv.Stats().Refreshes - before; n != 1 {
 				t.Errorf("the job refreshed %d times, want 1", n)
 			}
+			if phone {
+				// The notifier is curl; the phone reads what it posts.
+				notes := curlStub(t, bin)
+				allowDeviceCode(h)
+				h.srv.RevokeRefreshTokens()
+				done := startDetached(t, env, append(append([]string{}, wrap...), "/bin/sh", "-c", job))
+				approveFromPhone(t, h, <-notes)
+				if r := done(); r.code != 0 || r.all() != "" {
+					t.Fatalf("%s\n  after the phone approved: exit %d; cron would mail: %q", job, r.code, r.all())
+				}
+				if r := cron(); r.code != 0 || r.all() != "" {
+					t.Errorf("the next day: exit %d; cron would mail: %q", r.code, r.all())
+				}
+				return
+			}
 
 			h.srv.RevokeRefreshTokens()
 			r := cron()
@@ -224,21 +246,77 @@ func runCron(t *testing.T, env, wrap []string, job string) result {
 // session of its own without a terminal, standard input /dev/null.
 func runDetached(t *testing.T, env, argv []string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	return startDetached(t, env, argv)()
+}
+
+// startDetached starts argv as runDetached does; wait waits for it to end.
+func startDetached(t *testing.T, env, argv []string) (wait func() result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatalf("running %q: %v", argv, err)
 	}
-	return result{code, out.String(), errb.String()}
+	return func() result {
+		t.Helper()
+		defer cancel()
+		err := cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("running %q: %v", argv, err)
+		}
+		return result{code, out.String(), errb.String()}
+	}
+}
+
+// curlStub puts in dir a curl that, instead of posting, hands its
+// arguments to the test: each call's arrive on the channel.
+func curlStub(t *testing.T, dir string) <-chan []string {
+	t.Helper()
+	fifo := filepath.Join(t.TempDir(), "posted")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stub := "#!/bin/sh\n{ printf '%s\\n' \"$@\"; echo .; } > '" + fifo + "'\n"
+	if err := os.WriteFile(filepath.Join(dir, "curl"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notes := make(chan []string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		data, _ := io.ReadAll(f)
+		notes <- strings.Split(strings.TrimSuffix(string(data), "\n.\n"), "\n")
+	}()
+	return notes
+}
+
+// approveFromPhone reads a recipe's notification (curl's arguments) as the
+// person would on the phone: the title carries the code, and the person
+// enters it at the address. No token may be in it.
+func approveFromPhone(t *testing.T, h *harness, args []string) {
+	t.Helper()
+	all := strings.Join(args, "\n")
+	m := regexp.MustCompile(`Microsoft 365 sign-in (\S+)`).FindStringSubmatch(all)
+	if m == nil || m[1] == "needed" || !strings.Contains(all, h.srv.URL+"/devicelogin") {
+		t.Fatalf("the notification carries no code and address:\n%s", all)
+	}
+	if rec, err := store.NewKeyring().Load("work"); err == nil && (strings.Contains(all, rec.RefreshToken) || strings.Contains(all, rec.AccessToken)) {
+		t.Fatalf("the notification carries a token")
+	}
+	if err := h.srv.ApproveDevice(m[1]); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // userBusAt returns a command prefix that runs a command in a mount
@@ -345,5 +423,56 @@ func TestSystemdRecipeRunsAsItsServiceWould(t *testing.T) {
 	message, signInURL, ok := strings.Cut(body, " Link: ")
 	if summary == "" || !ok || !strings.HasSuffix(message, "ms365auth link --profile work --returned-url -") || !isSignInLink(signInURL) {
 		t.Errorf("notify-send showed:\n%s", data)
+	}
+}
+
+// TestSystemdPhoneRecipeRunsAsItsServiceWould runs the phone recipe's
+// ExecStart= as systemd would: after a revocation, curl posts the code to
+// gotify, the phone approves it, and the service ends well, quietly.
+func TestSystemdPhoneRecipeRunsAsItsServiceWould(t *testing.T) {
+	keyringtest.Require(t)
+	service := recipe(t, "### A systemd user service, with gotify", 0)
+	execStart := ""
+	for _, line := range strings.Split(service, "\n") {
+		if v, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			execStart = v
+		}
+	}
+	home := t.TempDir()
+	words, _, err := shellWords(strings.ReplaceAll(execStart, "%h", home))
+	if err != nil || len(words) == 0 || !slices.Contains(words, "--device-wait") {
+		t.Fatalf("ExecStart=%s: %v", execStart, err)
+	}
+	for i := range words {
+		words[i] = strings.ReplaceAll(words[i], "$$", "$")
+	}
+	if err := os.MkdirAll(filepath.Dir(words[0]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(binary, words[0]); err != nil {
+		t.Fatal(err)
+	}
+	stubs := t.TempDir()
+	notes := curlStub(t, stubs)
+
+	h := newHarness(t)
+	h.env = append(h.env, "HOME="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".local", "state"))
+	if r := runDocCommand(t, h, recipeCommand(t, "link")); r.code != 0 {
+		t.Fatalf("link: exit %d:\n%s", r.code, r.stderr)
+	}
+	env := []string{"HOME=" + home, "PATH=" + stubs + ":/usr/local/bin:/usr/bin:/bin",
+		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"), "XDG_RUNTIME_DIR=" + t.TempDir()}
+	allowDeviceCode(h)
+	h.srv.RevokeRefreshTokens()
+	done := startDetached(t, env, words)
+	posted := <-notes
+	if !strings.Contains(strings.Join(posted, "\n"), "message=ms365auth: profile \"work\" needs a sign-in: open ") {
+		t.Errorf("gotify's message: %q", posted)
+	}
+	approveFromPhone(t, h, posted)
+	if r := done(); r.code != 0 || r.all() != "" {
+		t.Fatalf("ExecStart=%s\n  exit %d; the journal would show: %q", execStart, r.code, r.all())
 	}
 }

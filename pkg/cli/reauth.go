@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -15,11 +14,10 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/notify"
 	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
 )
-
-// notifyTimeout bounds --notify-cmd.
-const notifyTimeout = 30 * time.Second
 
 type reauthOptions struct {
 	Profile        string
@@ -28,6 +26,7 @@ type reauthOptions struct {
 	Force          bool
 	NonInteractive bool
 	NotifyCmd      string
+	DeviceWait     time.Duration // wait this long for a device code sign-in from a phone; 0: off
 	NoBrowser      bool
 	Timeout        time.Duration
 	Claims         string // a claims challenge's JSON: sign in with it
@@ -61,7 +60,17 @@ but may still be granted: status shows both.
 With --non-interactive, or without a terminal, it never waits for a person:
 it exits 3 with one line saying what to run, after running --notify-cmd.
 With --non-interactive a silent refresh prints nothing, so cron mails only
-what needs attention.`,
+what needs attention.
+
+With --device-wait, an unattended reauth that needs a person starts a device
+code sign-in instead: --notify-cmd gets the code and address
+(MS365AUTH_USER_CODE, MS365AUTH_VERIFICATION_URL, and MS365AUTH_MESSAGE, one
+line for a phone), and the run waits up to the duration given (a code lives
+15 minutes) for the person to enter it on any device, then keeps the tokens
+and exits 0. Declined, expired, not entered in time, blocked by Conditional
+Access, or a confidential client: --notify-cmd is run again with the sign-in
+link (MS365AUTH_SIGNIN_URL) and the reason, and it exits 3. While one run
+waits, another says so and exits 3; token keeps serving the valid access token.`,
 		Example: `  ms365auth reauth --scopes calendar-write,mail-send
   # crontab: keep the link alive, tell me when I must sign in
   17 8 * * * ms365auth reauth --non-interactive --notify-cmd 'notify-send "ms365auth" "$MS365AUTH_MESSAGE Link: $MS365AUTH_SIGNIN_URL"'`,
@@ -71,6 +80,9 @@ what needs attention.`,
 			if err := decodeClaimsFlag(&o.Claims); err != nil {
 				return err
 			}
+			if o.DeviceWait != 0 && (o.DeviceWait < 0 || o.NotifyCmd == "") {
+				return errors.New("--device-wait needs a positive duration and --notify-cmd, which sends the code while the run waits: add --notify-cmd 'COMMAND'")
+			}
 			return reauthRun(cmd.Context(), env, o)
 		},
 	}
@@ -79,7 +91,8 @@ what needs attention.`,
 	f.StringSliceVar(&o.RemoveScopes, "remove-scopes", nil, "scopes or features the profile should no longer ask for")
 	f.BoolVar(&o.Force, "force", false, "sign in again even if a silent refresh would do")
 	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never wait for a person: exit 3 when one is needed")
-	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL`)
+	f.StringVar(&o.NotifyCmd, "notify-cmd", "", `shell command run when a person must sign in; it gets MS365AUTH_PROFILE, MS365AUTH_MESSAGE and, for the primary method, MS365AUTH_SIGNIN_URL (with --device-wait: MS365AUTH_USER_CODE and MS365AUTH_VERIFICATION_URL)`)
+	f.DurationVar(&o.DeviceWait, "device-wait", 0, "unattended, when a person is needed: send a device code through --notify-cmd and wait this long (at most 15m) for it to be entered on a phone")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "only print the sign-in link; do not open a browser")
 	f.DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	claimsFlag(f, &o.Claims)
@@ -92,6 +105,9 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		return err
 	}
 	if old.Sandbox {
+		if o.NonInteractive || !isTerminal(env.In) {
+			return needPerson(ctx, env, old, sandboxEnded(), o.NotifyCmd, "")
+		}
 		return sandboxEnded()
 	}
 	// Read again under the lock: a store move may have switched the
@@ -191,6 +207,11 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		}
 		sr := &account.SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix, Claims: claims}
 		env.account().RememberClaims(sr)
+		if o.DeviceWait > 0 {
+			if done, err := reauthByDevice(ctx, env, &p, st, rec, o, claims, sr); done {
+				return err
+			}
+		}
 		return needPerson(ctx, env, &p, sr, o.NotifyCmd, claims)
 	}
 	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
@@ -229,7 +250,7 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.S
 		return sr
 	}
 	link := ""
-	if p.Method == profile.MethodPaste {
+	if p.Method == profile.MethodPaste && !p.Sandbox { // the sandbox's stand-in is gone
 		if auth, err := newClient(env, p, "").NewAuthorization(p.RedirectURI, flow.Options{Claims: claims}); err == nil {
 			if err := savePending(env, p, auth); err == nil {
 				link = auth.URL
@@ -245,16 +266,37 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.S
 	if sr.Fix != "" {
 		message += " " + sr.Fix
 	}
-	// A notifier that hangs must not keep a cron job waiting.
-	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", notifyCmd)
-	cmd.Env = append(os.Environ(), "MS365AUTH_PROFILE="+p.Name, "MS365AUTH_MESSAGE="+message, "MS365AUTH_SIGNIN_URL="+link)
-	cmd.Stdout, cmd.Stderr = env.Err, env.Err // stdout is for data
-	if err := cmd.Run(); err != nil {
+	runNotify(ctx, env, notifyCmd, p.Name, message, link, account.DeviceNotice{})
+	return sr
+}
+
+// reauthByDevice runs reauth --device-wait: done says the run is over
+// (signed in again, or err says why not); otherwise sr's reason now says
+// why the sign-in link is sent instead.
+func reauthByDevice(ctx context.Context, env *Env, p *profile.Profile, st store.Store, rec *store.Record, o *reauthOptions, claims string, sr *account.SignInRequiredError) (done bool, err error) {
+	oid := ""
+	if rec != nil {
+		oid = rec.ObjectID
+	}
+	_, err = env.account().ReauthByDevice(ctx, account.DeviceSignIn{Profile: p, Store: st, Claims: claims, Wait: o.DeviceWait, ObjectID: oid,
+		Notify: func(n account.DeviceNotice) { runNotify(ctx, env, o.NotifyCmd, p.Name, n.Message(), "", n) }})
+	var fb *account.DeviceFallbackError
+	if errors.As(err, &fb) {
+		sr.Reason += "; " + fb.Reason
+		return false, nil
+	}
+	return true, err // signed in (quietly, as a refresh), or another run waits
+}
+
+// runNotify runs --notify-cmd with the notification's variables, never a
+// token: a device code's, or else the sign-in link ("" when there is none).
+func runNotify(ctx context.Context, env *Env, notifyCmd, profile, message, link string, device account.DeviceNotice) {
+	vars := []string{"MS365AUTH_PROFILE=" + profile, "MS365AUTH_MESSAGE=" + message, "MS365AUTH_SIGNIN_URL=" + link,
+		"MS365AUTH_USER_CODE=" + device.UserCode, "MS365AUTH_VERIFICATION_URL=" + device.VerificationURL}
+	// stdout is for data
+	if err := notify.Run(ctx, notifyCmd, append(os.Environ(), vars...), env.Err, notify.Timeout); err != nil {
 		fmt.Fprintf(env.Err, "warning: --notify-cmd failed: %v\n", strings.TrimSpace(err.Error()))
 	}
-	return sr
 }
 
 // listFlag writes a list flag (--scopes) with values for a command to run.

@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,14 @@ func TestSandboxEnded(t *testing.T) {
 	}
 	ended("reauth", h.run("", "reauth", "-p", "sandbox"))
 	ended("reauth --non-interactive", h.run("", "reauth", "-p", "sandbox", "--non-interactive"))
+	// The cron notification can be rehearsed on the sandbox (issue 22).
+	notified := filepath.Join(t.TempDir(), "notified")
+	r := h.run("", "reauth", "-p", "sandbox", "--non-interactive", "--notify-cmd", `printf '%s|%s|%s' "$MS365AUTH_PROFILE" "$MS365AUTH_MESSAGE" "$MS365AUTH_SIGNIN_URL" > `+notified)
+	ended("reauth --non-interactive --notify-cmd", r)
+	if got, err := os.ReadFile(notified); err != nil || !strings.HasPrefix(string(got), "sandbox|") || !strings.Contains(string(got), "sandbox has ended") ||
+		!strings.HasSuffix(string(got), "Run: ms365auth link --sandbox|") {
+		t.Errorf("--notify-cmd on the sandbox: %v %q", err, got)
+	}
 
 	editRecord(t, nil, "sandbox", func(rec *store.Record) { rec.Expiry = time.Now().Add(-time.Minute) })
 	ended("token", h.run("", "token", "-p", "sandbox"))

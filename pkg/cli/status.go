@@ -14,6 +14,7 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
+	"github.com/ms365auth/ms365auth/pkg/tokenlife"
 )
 
 // Token states as status reports them.
@@ -48,6 +49,11 @@ IMAP and SMTP) are listed with their expiry ("other_tokens" in --json).
 A refresh token unused for 90 days is refused by Entra, so past that
 the state is needs_reauth. From 14 days before, status warns (a "warnings"
 list in --json) and names the command that renews it.
+A Conditional Access sign-in frequency ends a session sooner, whatever the
+refreshes: once Entra has named it (AADSTS70043), status shows the session's
+end ("session_ends_at", "session_end_reason", "sign_in_frequency_s") and
+warns over its last fifth. For servers other than Microsoft's the refresh
+token's lifetime is unknown ("lifetime_unknown") unless they say it.
 Exit status: 0 when usable, 3 when a person must sign in, 1 on other errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -198,8 +204,13 @@ func printStatus(env *Env, list []account.Status, now time.Time) {
 			row("refresh token", "yes, but it no longer works")
 		case s.RefreshTokenDaysLeft != nil:
 			row("refresh token", fmt.Sprintf("yes, dies after %d more days unused", *s.RefreshTokenDaysLeft))
+		case s.LifetimeUnknown:
+			row("refresh token", "yes, lifetime unknown (not Microsoft's authority, and the server does not say)")
 		case !s.RefreshToken:
 			row("refresh token", "none")
+		}
+		if s.SessionEndsAt != nil && s.SessionEndReason != string(tokenlife.Inactivity) {
+			row("session ends", s.SessionEndsAt.Local().Format(time.RFC1123)+" ("+sessionEndText(s)+")")
 		}
 		if s.LinkedAt != nil {
 			row("linked", s.LinkedAt.Local().Format(time.RFC1123))
@@ -229,6 +240,14 @@ func printOtherProfiles(env *Env, cfg *profile.Config, shown string) {
 	}
 }
 
+// sessionEndText says what ends the session at s.SessionEndsAt.
+func sessionEndText(s account.Status) string {
+	if s.SessionEndReason == string(tokenlife.SignInFrequency) {
+		return "sign-in frequency of " + account.Roughly(time.Duration(s.SignInFrequencySeconds)*time.Second) + " set by Conditional Access; no refresh extends it"
+	}
+	return "the server's refresh token lifetime"
+}
+
 func clientIDHint(s account.Status) string {
 	if s.ClientID == "" {
 		return " --client-id <application ID>"
@@ -239,7 +258,7 @@ func clientIDHint(s account.Status) string {
 func describeState(s account.Status, now time.Time, style termio.Styler) string {
 	switch s.State {
 	case StateValid:
-		return style.Green("valid") + " (access token expires in " + roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
+		return style.Green("valid") + " (access token expires in " + account.Roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
 	case StateExpired:
 		return style.Yellow("expired") + " (the refresh token will renew it)"
 	default:
@@ -262,20 +281,7 @@ func describeOtherToken(t account.OtherToken, now time.Time) string {
 	}
 	what := t.Resource + " (" + strings.Join(names, " ") + ")"
 	if t.Valid {
-		return what + ", expires in " + roughly(t.ExpiresAt.Sub(now))
+		return what + ", expires in " + account.Roughly(t.ExpiresAt.Sub(now))
 	}
 	return what + ", expired (the next token --scopes renews it)"
-}
-
-// roughly writes a duration as a person would say it: "1h 5m", "59m", "20s".
-func roughly(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d%time.Hour < time.Minute:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 }

@@ -3,21 +3,9 @@ package cli
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
 )
-
-func TestRoughly(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		20 * time.Second: "20s", 59*time.Minute + 59*time.Second: "59m", time.Hour: "1h",
-		time.Hour + 30*time.Second: "1h", 75 * time.Minute: "1h 15m", 26 * time.Hour: "26h",
-	} {
-		if got := roughly(d); got != want {
-			t.Errorf("roughly(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
 
 // TestStoreTextNamesAWriteThatWorks: a plain record with a passphrase set is
 // encrypted by its next write; the command named must be one that writes,

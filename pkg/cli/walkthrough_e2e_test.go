@@ -254,7 +254,7 @@ func TestDocumentedNotificationsCarryTheLink(t *testing.T) {
 	bin := t.TempDir()
 	notified := filepath.Join(t.TempDir(), "notified")
 	recorder := "#!/bin/sh\n# Records a notification instead of showing or sending it.\n{ printf '%s\\n' \"$*\"; cat; } >> \"$NOTIFIED\"\n"
-	for _, name := range []string{"notify-send", "mail"} {
+	for _, name := range []string{"notify-send", "mail", "curl"} {
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(recorder), 0o755); err != nil {
 			t.Fatal(err)
 		}

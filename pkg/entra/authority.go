@@ -155,3 +155,24 @@ func (a Authority) String() string {
 // IsGUID reports whether s has the form of a GUID, as application (client)
 // and tenant IDs do.
 func IsGUID(s string) bool { return guidRE().MatchString(s) }
+
+// IsMicrosoft reports whether the authority is Microsoft's Entra ID, whose
+// documented rules (the 90-day refresh token inactivity) apply: one of its
+// clouds' sign-in hosts, or a loopback host, where only a local stand-in
+// for Entra runs (the sandbox). Other hosts are OpenID Connect servers
+// whose refresh token lifetime is their own.
+func (a Authority) IsMicrosoft() bool {
+	u, err := url.Parse(a.Host)
+	if err != nil {
+		return false
+	}
+	if IsLoopbackHost(u.Hostname()) || a.Host == DefaultAuthorityHost {
+		return true
+	}
+	for alias, issuer := range issuerHosts {
+		if a.Host == alias || a.Host == issuer {
+			return true
+		}
+	}
+	return false
+}

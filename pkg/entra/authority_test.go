@@ -92,3 +92,23 @@ func TestEndpoint(t *testing.T) {
 		t.Errorf("organizations AuthURL = %q, want %q", got, MFARedirectURI)
 	}
 }
+
+func TestAuthorityIsMicrosoft(t *testing.T) {
+	for host, want := range map[string]bool{
+		"":                                  true,
+		"https://login.microsoftonline.com": true,
+		"https://login.microsoftonline.us":  true,
+		"https://login.chinacloudapi.cn":    true,
+		"http://127.0.0.1:8080":             true, // the sandbox
+		"https://idp.example.org":           false,
+		"https://login.microsoftonline.com.evil.example": false,
+	} {
+		a, err := ParseAuthority(host, "common")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.IsMicrosoft(); got != want {
+			t.Errorf("%q: IsMicrosoft %t, want %t", host, got, want)
+		}
+	}
+}
