@@ -127,7 +127,7 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 		return st
 	}
 	if err != nil {
-		st.Error = err.Error()
+		st.Error = KeyringWayOut(err, s.FileStoreLinkCommand(p)).Error()
 		return st
 	}
 	st.Linked = true

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/opener"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -149,7 +151,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -161,8 +163,25 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
 		return ExitError
 	}
-	printError(env, err)
+	printError(env, account.KeyringWayOut(err, fileStoreCommand(env, ran, err)))
 	return exitCode(err)
+}
+
+// fileStoreCommand is the command that keeps the tokens in files instead
+// of a keyring that failed command ran: the same link with --store file,
+// or linking the profile again that way.
+func fileStoreCommand(env *Env, ran *cobra.Command, err error) string {
+	var ue *store.UnavailableError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	if ran == nil || ran.Name() == "link" {
+		return env.commandLine() + " --store " + account.StoreFile
+	}
+	if p, err := env.account().Profile(profileName(ran)); err == nil {
+		return env.account().FileStoreLinkCommand(p)
+	}
+	return ""
 }
 
 // printError prints err as the command's error message.

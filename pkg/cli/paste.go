@@ -5,14 +5,15 @@ import (
 	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/flow"
+	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
 // pasteDialogue is the primary method's dialogue (flow.Paste) on env's
 // standard input, spoken through u; onEmpty answers an empty line (the
 // sandbox plays the browser).
-func pasteDialogue(env *Env, u ui, profileName string, onEmpty func() (string, error)) flow.Paste {
+func pasteDialogue(env *Env, u ui, p *profile.Profile, onEmpty func() (string, error)) flow.Paste {
 	return flow.Paste{
-		ReadLine:  func(ctx context.Context) (string, error) { return readReturnedURL(ctx, env, u, profileName) },
+		ReadLine:  func(ctx context.Context) (string, error) { return readReturnedURL(ctx, env, p) },
 		Out:       u,
 		Person:    isTerminal(env.In),
 		StartOver: env.commandLine(),

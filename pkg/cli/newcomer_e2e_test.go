@@ -1,0 +1,190 @@
+package cli_test
+
+// A newcomer follows the commands the tool prints, as printed: each test
+// here makes the tool suggest one (the harness checks every suggestion,
+// see suggestions_e2e_test.go), then runs it and gets further.
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// suggestionAfter is the command printed after marker in out, up to the
+// end of its line.
+func suggestionAfter(t *testing.T, out, marker string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(out, marker)
+	if !ok {
+		t.Fatalf("no %q in:\n%s", marker, out)
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	return strings.TrimSpace(line)
+}
+
+// argsOf splits a printed command into its arguments after "ms365auth";
+// single quotes group.
+func argsOf(t *testing.T, command string) []string {
+	t.Helper()
+	words := splitWords(strings.TrimPrefix(command, "ms365auth "))
+	if !strings.HasPrefix(command, "ms365auth ") || len(words) == 0 {
+		t.Fatalf("not a command: %q", command)
+	}
+	return words
+}
+
+// Item 1: with no Secret Service, the sandbox's way out names the whole
+// command, --sandbox included, and it works.
+func TestSandboxWithoutKeyringOffersTheFileStore(t *testing.T) {
+	h := newHarness(t)
+	h.withoutBus(t)
+	r := h.run("\n", "link", "--sandbox", "--no-browser")
+	if r.code != 1 || !strings.Contains(r.stderr, "the OS keyring is unavailable") {
+		t.Fatalf("exit %d, want 1 with the keyring unavailable:\n%s", r.code, r.stderr)
+	}
+	command := suggestionAfter(t, r.stderr, "keep the tokens in a file instead: ")
+	command, _, _ = strings.Cut(command, " (or ")
+	if want := "ms365auth link --sandbox --no-browser --store file"; command != want {
+		t.Errorf("the way out is %q, want %q", command, want)
+	}
+	again := h.run("\n", argsOf(t, command)...)
+	if again.code != 0 {
+		t.Fatalf("%s: exit %d:\n%s", command, again.code, again.stderr)
+	}
+	if st, _ := h.status("--profile", "sandbox"); st["state"] != "valid" || st["store"] != "file" {
+		t.Errorf("after %s: %v", command, st)
+	}
+}
+
+// Item 2: the sandbox profile in the file store is linked again there, as
+// any profile is, so the command token and status print runs without a
+// keyring.
+func TestSandboxRemembersTheFileStore(t *testing.T) {
+	h := newHarness(t)
+	h.withoutBus(t)
+	if r := h.run("\n", "link", "--sandbox", "--no-browser", "--store", "file"); r.code != 0 {
+		t.Fatalf("link --sandbox --store file: exit %d:\n%s", r.code, r.stderr)
+	}
+	editRecord(t, h.fileStore(t), "sandbox", func(rec *store.Record) { rec.Expiry = time.Now().Add(-time.Minute) })
+	for _, args := range [][]string{{"token", "--profile", "sandbox"}, {"reauth", "--profile", "sandbox"}} {
+		r := h.run("", args...)
+		if r.code != 3 {
+			t.Fatalf("%v: exit %d, want 3:\n%s", args, r.code, r.stderr)
+		}
+		command := suggestionAfter(t, r.stderr, "run: ")
+		again := h.run("\n", append(argsOf(t, command), "--no-browser")...)
+		if again.code != 0 {
+			t.Fatalf("%v suggested %q, which fails: exit %d:\n%s", args, command, again.code, again.stderr)
+		}
+	}
+	if st, _ := h.status("--profile", "sandbox"); st["state"] != "valid" || st["store"] != "file" {
+		t.Errorf("after linking again: %v", st)
+	}
+}
+
+// Item 3: a first link that cannot read a URL offers the device code with
+// everything the profile does not remember yet.
+func TestFirstLinkOffersDeviceCodeWithItsSettings(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("", "link", "--profile", "x", "--client-id", testClientID, "--store", "file", "--no-browser")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
+	}
+	command := suggestionAfter(t, r.stderr, "sign in with a code instead: ")
+	if want := "ms365auth link --profile x --device --client-id " + testClientID + " --store file"; command != want {
+		t.Errorf("suggested %q, want %q", command, want)
+	}
+}
+
+// Item 4: during reauth --scopes, the device code way out keeps the new
+// scopes and does not ask whether to replace the profile being renewed.
+func TestReauthScopesOffersDeviceCodeWithTheNewScopes(t *testing.T) {
+	h := newHarness(t)
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: exit %d:\n%s", r.code, r.stderr)
+	}
+	term := h.onTerminal(t, "reauth", "--profile", "work", "--scopes", "calendar,mail-send", "--no-browser")
+	term.waitFor("press Enter")
+	term.typeLine("")
+	if code := term.wait(); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, term.transcript())
+	}
+	command := suggestionAfter(t, term.transcript(), "sign in with a code instead: ")
+	for _, want := range []string{"--profile work", "--device", "Calendars.Read", "Mail.Send", "--force"} {
+		if !strings.Contains(command, want) {
+			t.Errorf("suggested %q, which lacks %s", command, want)
+		}
+	}
+}
+
+// Item 5: inside the sandbox, a URL from another attempt is answered with
+// the sandbox's own command.
+func TestSandboxWrongStateNamesTheSandbox(t *testing.T) {
+	h := newHarness(t)
+	r := h.link(func(link string) string {
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query().Get("redirect_uri") + "?code=abc&state=from-another-attempt"
+	}, "--sandbox")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "run `ms365auth link --no-browser --sandbox` again") {
+		t.Errorf("the fix does not name the sandbox's command:\n%s", r.stderr)
+	}
+}
+
+// Item 6: the sandbox's refresh-token warning offers what the ended
+// sandbox can do: rehearse again, not reauth.
+func TestSandboxRefreshTokenWarningOffersLink(t *testing.T) {
+	h := newHarness(t)
+	if r := h.run("\n", "link", "--sandbox", "--no-browser"); r.code != 0 {
+		t.Fatalf("link --sandbox: exit %d:\n%s", r.code, r.stderr)
+	}
+	editRecord(t, nil, "sandbox", func(rec *store.Record) {
+		rec.LinkedAt = time.Now().Add(-85 * 24 * time.Hour)
+		rec.LastRefreshAt = rec.LinkedAt
+	})
+	for _, args := range [][]string{{"token", "--profile", "sandbox"}, {"status", "--profile", "sandbox"}} {
+		r := h.run("", args...)
+		if r.code != 0 || !strings.Contains(r.all(), "refresh token dies") {
+			t.Fatalf("%v: exit %d, no warning:\n%s", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.all(), "reauth") || !strings.Contains(r.all(), "ms365auth link --sandbox") {
+			t.Errorf("%v: the warning should offer link --sandbox:\n%s", args, r.stderr)
+		}
+	}
+}
+
+// Item 7: link --sandbox over a linked sandbox asks first, as link does;
+// without a terminal it goes ahead, as link does.
+func TestSandboxAsksBeforeReplacing(t *testing.T) {
+	h := newHarness(t)
+	if r := h.run("\n", "link", "--sandbox", "--no-browser"); r.code != 0 {
+		t.Fatalf("link --sandbox: exit %d:\n%s", r.code, r.stderr)
+	}
+	before := loadRecord(t, "sandbox")
+	term := h.onTerminal(t, "link", "--sandbox", "--no-browser")
+	term.waitFor("[y/N]")
+	term.typeLine("n")
+	if code := term.wait(); code != 0 || !strings.Contains(term.transcript(), "Nothing was changed") {
+		t.Fatalf("answering n: exit %d:\n%s", code, term.transcript())
+	}
+	if strings.Contains(term.transcript(), "/oauth2/v2.0/authorize?") {
+		t.Errorf("a sign-in started before the answer")
+	}
+	if after := loadRecord(t, "sandbox"); after.AccessToken != before.AccessToken {
+		t.Errorf("answering n replaced the sandbox's tokens")
+	}
+	if r := h.run("\n", "link", "--sandbox", "--no-browser"); r.code != 0 || strings.Contains(r.stderr, "[y/N]") {
+		t.Errorf("without a terminal: exit %d:\n%s", r.code, r.stderr)
+	}
+	if after := loadRecord(t, "sandbox"); after.AccessToken == before.AccessToken {
+		t.Errorf("link --sandbox without a terminal did not replace the link")
+	}
+}
