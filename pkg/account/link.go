@@ -53,6 +53,7 @@ func (s *Service) Keep(ctx context.Context, p *profile.Profile, res *flow.Result
 	dropSecret := o.Public && p.Confidential
 	p.Confidential = o.Secret != ""
 	p.Store = st.Name()
+	p.LoggedOut = false
 	prevStore := ""
 	err = s.d.Settings.Update(func(c *profile.Config) {
 		prevStore = StoreOf(c.Get(p.Name))

@@ -95,6 +95,10 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 	st.Authority = strings.TrimSuffix(p.AuthorityHost, "/") + "/" + p.Tenant
 	st.RequestedScopes = p.Scopes
 	st.Store = p.Store
+	if p.LoggedOut {
+		st.Reason = "logged out"
+		return st
+	}
 	storeName, err := s.ProfileStoreName(p)
 	if err != nil {
 		st.Error = err.Error()

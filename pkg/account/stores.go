@@ -43,8 +43,17 @@ func KeyringWayOut(err error, command string) error {
 	if command == "" || !errors.As(err, &ue) || !strings.Contains(err.Error(), store.FileStoreHint) {
 		return err
 	}
+	return &reworded{msg: FileStoreWayOut(err.Error(), command), err: err}
+}
+
+// FileStoreWayOut names command in text's way out to the file store (see
+// KeyringWayOut), e.g. in a doctor check's fix.
+func FileStoreWayOut(text, command string) string {
+	if command == "" {
+		return text
+	}
 	hint := strings.Replace(store.FileStoreHint, store.FileStoreCommand, command, 1)
-	return &reworded{msg: strings.Replace(err.Error(), store.FileStoreHint, hint, 1), err: err}
+	return strings.Replace(text, store.FileStoreHint, hint, 1)
 }
 
 // FileStoreLinkCommand links profile p again, keeping its tokens in files.

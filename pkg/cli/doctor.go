@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/diagnose"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -76,6 +77,16 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
 // the report, and fails (exit 1) when any check failed.
 func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	rep := diagnose.Run(ctx, diagnoseEnv(env, o.link), diagnose.Groups())
+	// The keyring's way out names the link that keeps this profile in files.
+	way := "ms365auth link" + profileFlag(o.link.Profile) + " --client-id <application ID> --store file"
+	if cfg, err := loadConfig(); err == nil {
+		if p, err := settings(env, cfg, &o.link); err == nil {
+			way = env.account().FileStoreLinkCommand(p)
+		}
+	}
+	for i := range rep.Checks {
+		rep.Checks[i].Fix = account.FileStoreWayOut(rep.Checks[i].Fix, way)
+	}
 	if err := printDoctorReport(env, rep, o.JSON); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package cli_test
 
 import (
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +187,58 @@ func TestSandboxAsksBeforeReplacing(t *testing.T) {
 	}
 	if after := loadRecord(t, "sandbox"); after.AccessToken == before.AccessToken {
 		t.Errorf("link --sandbox without a terminal did not replace the link")
+	}
+}
+
+// Item 14: a second logout says the profile is not linked (exit 1, as for
+// a profile never linked); with no bus, forgetting the settings of
+// profiles whose tokens are gone works, since it needs no keyring.
+func TestLogoutTwiceAndForgetWithoutABus(t *testing.T) {
+	h := newHarness(t)
+	for _, name := range []string{"default", "work"} {
+		if r := h.link(h.signIn, "--profile", name, "--client-id", testClientID); r.code != 0 {
+			t.Fatalf("link %s: %s", name, r.stderr)
+		}
+	}
+	if r := h.run("", "logout"); r.code != 0 || !strings.Contains(r.stderr, "Logged out") {
+		t.Fatalf("logout: exit %d:\n%s", r.code, r.stderr)
+	}
+	r := h.run("", "logout")
+	if r.code != 1 || !strings.Contains(r.stderr, "not linked") || strings.Contains(r.stderr, "Logged out") {
+		t.Errorf("second logout: exit %d, want 1 saying it is not linked:\n%s", r.code, r.stderr)
+	}
+	if r := h.run("", "logout", "--all"); r.code != 0 || !strings.Contains(r.stderr, `"work"`) || strings.Contains(r.stderr, `"default"`) {
+		t.Errorf("logout --all with one profile logged out already: exit %d:\n%s", r.code, r.stderr)
+	}
+
+	withBus := h.env
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-such-bus"))
+	if r := h.run("", "logout", "--forget"); r.code != 0 {
+		t.Errorf("logout --forget without a bus, tokens gone: exit %d:\n%s", r.code, r.stderr)
+	}
+	if r := h.run("", "logout", "--all", "--forget"); r.code != 0 {
+		t.Errorf("logout --all --forget without a bus, tokens gone: exit %d:\n%s", r.code, r.stderr)
+	}
+	if r := h.run("", "status", "--all", "--json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("settings left: %s", r.stdout)
+	}
+
+	// Tokens still in the unreachable keyring: the settings go, and the
+	// message says how to remove the tokens once it is back.
+	h.env = withBus
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link work: %s", r.stderr)
+	}
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-such-bus"))
+	r = h.run("", "logout", "--profile", "work", "--forget")
+	if r.code != 1 || !strings.Contains(r.stderr, "ms365auth logout --profile work") {
+		t.Errorf("logout --forget, tokens in an unreachable keyring: exit %d:\n%s", r.code, r.stderr)
+	}
+	h.env = withBus
+	if r := h.run("", "logout", "--profile", "work"); r.code != 0 {
+		t.Errorf("removing the tokens left without settings: exit %d:\n%s", r.code, r.stderr)
+	}
+	if _, err := store.NewKeyring().Load("work"); err != store.ErrNotFound {
+		t.Errorf("the tokens stayed: %v", err)
 	}
 }

@@ -156,8 +156,11 @@ func splitWords(s string) []string {
 		}
 		w := s[:end]
 		s = s[end:]
-		if w == "..." {
-			words = append(words, w)
+		if rest, ok := strings.CutPrefix(w, "..."); ok { // a placeholder
+			words = append(words, "...")
+			if rest != "" {
+				return words
+			}
 			continue
 		}
 		trimmed := strings.TrimRight(w, ".,;:)\"`'")
@@ -326,6 +329,9 @@ func (s situation) problems(c parsedCommand) []string {
 	r := s.ran()
 	here := profileOf(r.has("sandbox"), r.value("profile"), s.env)
 	there := profileOf(c.has("sandbox"), c.value("profile"), s.env)
+	if r.has("all") {
+		here = there // a command for every profile speaks of each
+	}
 	perProfile := c.path != "completion" && !c.has("all")
 	if perProfile && there != here && !isPlaceholder(c.value("profile")) {
 		out = append(out, fmt.Sprintf("acts on profile %q, but the situation is profile %q (--profile dropped)", there, here))
@@ -349,7 +355,8 @@ func (s situation) problems(c parsedCommand) []string {
 			out = append(out, fmt.Sprintf("profile %q has no client ID yet, and the command has no --client-id", there))
 		}
 	}
-	if r.path == "reauth" && s.code != 0 && there == here && (c.path == "reauth" || c.path == "link") {
+	// A pending sign-in (link --returned-url) keeps the scopes it asked for.
+	if r.path == "reauth" && s.code != 0 && there == here && (c.path == "reauth" || (c.path == "link" && !c.has("returned-url"))) {
 		want, _ := entra.ResolveScopes(scopeList(r.flags["scopes"]))
 		have, _ := entra.ResolveScopes(scopeList(c.flags["scopes"]))
 		for _, scope := range want {

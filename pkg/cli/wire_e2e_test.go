@@ -270,7 +270,7 @@ func TestDevicePollingAnswers(t *testing.T) {
 	} {
 		h.srv.RefuseTokenRequests(1, tt.refusal)
 		r := link(false)
-		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || !strings.Contains(r.stderr, "link --device again") {
+		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || !strings.Contains(r.stderr, "run: ms365auth link --device --client-id "+deviceApp) {
 			t.Errorf("%s: exit %d, want 1 and %q:\n%s", tt.refusal.Error, r.code, tt.wantIn, r.stderr)
 		}
 		if st, _ := h.status(); st["linked"] != false {
