@@ -69,7 +69,9 @@ with its fix. Exit status: 0 when nothing failed (warnings allowed), 1 otherwise
 	f.StringVar(&l.Listen, "listen", "", "with --alt: host:port the listener would bind")
 	f.StringVar(&l.TLSCert, "tls-cert", "", "with --alt: PEM certificate the listener would serve")
 	f.StringVar(&l.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
+	f.StringVar(&l.Store, "store", "", `the store to check: "keyring" or "file", as link takes it (env MS365AUTH_STORE; default: the profile's)`)
 	f.BoolVar(&o.JSON, "json", false, "print the findings as JSON on standard output")
+	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -242,3 +242,44 @@ func TestLogoutTwiceAndForgetWithoutABus(t *testing.T) {
 		t.Errorf("the tokens stayed: %v", err)
 	}
 }
+
+// Item 16: status --json gives every state but valid the command to run.
+func TestStatusJSONGivesEveryStateItsFix(t *testing.T) {
+	h := newHarness(t)
+	want := func(what, state, fix string, args ...string) {
+		t.Helper()
+		st, _ := h.status(args...)
+		if got, _ := st["fix"].(string); st["state"] != state || got != fix {
+			t.Errorf("%s: state %v, fix %q; want %s, %q", what, st["state"], got, state, fix)
+		}
+	}
+	want("never linked", "not_linked", "ms365auth link --profile work --client-id <application ID>", "--profile", "work")
+	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID); r.code != 0 {
+		t.Fatalf("link: %s", r.stderr)
+	}
+	want("linked", "valid", "", "--profile", "work")
+	editRecord(t, nil, "work", func(rec *store.Record) { rec.Expiry = time.Now().Add(-time.Minute) })
+	want("expired", "expired", "ms365auth reauth --profile work", "--profile", "work")
+	editRecord(t, nil, "work", func(rec *store.Record) { rec.NeedsReauth, rec.ReauthReason = true, "the refresh token was revoked" })
+	want("needs a sign-in", "needs_reauth", "ms365auth reauth --profile work", "--profile", "work")
+	if r := h.run("", "logout", "--profile", "work"); r.code != 0 {
+		t.Fatalf("logout: %s", r.stderr)
+	}
+	want("logged out", "not_linked", "ms365auth link --profile work", "--profile", "work")
+}
+
+// Item 15: doctor takes --store as link does, and checks that store.
+func TestDoctorTakesTheStoreAsLinkDoes(t *testing.T) {
+	h := newHarness(t)
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-such-bus"))
+	rep, checks, r := h.doctor("--store", "file", "--client-id", testClientID)
+	if r.code != 0 || !rep.OK {
+		t.Errorf("doctor --store file without a keyring: exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if c := checks["store.roundtrip"]; c.Status != "ok" {
+		t.Errorf("the file store's round trip: %+v", c)
+	}
+	if _, ok := checks["keyring.bus"]; ok && checks["keyring.bus"].Status == "fail" {
+		t.Errorf("doctor --store file still checked the keyring: %+v", checks["keyring.bus"])
+	}
+}
