@@ -103,6 +103,9 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err != nil {
 		return err
 	}
+	if problem := entra.ClientIDProblem(p.AuthorityHost, p.ClientID); problem != "" {
+		return fmt.Errorf("%s\nfix: copy the Application (client) ID from the app registration's Overview page: %s", problem, env.commandLineWith("--client-id", "<application ID>"))
+	}
 	// A URI no app registration can hold (Microsoft's redirect URI rules:
 	// absolute, https or loopback http, no fragment, at most 256
 	// characters) can only end at the AADSTS50011 page: say so before

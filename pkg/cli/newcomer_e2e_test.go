@@ -283,3 +283,25 @@ func TestDoctorTakesTheStoreAsLinkDoes(t *testing.T) {
 		t.Errorf("doctor --store file still checked the keyring: %+v", checks["keyring.bus"])
 	}
 }
+
+// Item 17: a client ID that is not a GUID is refused before a browser
+// opens at Microsoft's hosts, with the command to run; another server may
+// give any form of client ID.
+func TestLinkRefusesAClientIDThatIsNotAGUID(t *testing.T) {
+	h := newHarness(t)
+	for _, host := range []string{"https://login.microsoftonline.com", "https://login.microsoftonline.us"} {
+		r := h.run("", "link", "--profile", "work", "--no-browser", "--authority-host", host, "--client-id", "nonsense-value")
+		if r.code != 1 || !strings.Contains(r.stderr, "not a GUID") || strings.Contains(r.stderr, "/oauth2/v2.0/authorize?") {
+			t.Errorf("%s: exit %d, want 1 refusing before any sign-in:\n%s", host, r.code, r.stderr)
+		}
+		want := "ms365auth link --profile work --no-browser --authority-host " + host + " --client-id <application ID>"
+		if !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "nonsense-value") {
+			t.Errorf("%s: the fix should be %q, without the value:\n%s", host, want, r.stderr)
+		}
+	}
+	// The stand-in is not Microsoft: its answer decides.
+	r := h.run("", "link", "--no-browser", "--no-check", "--client-id", "nonsense-value")
+	if strings.Contains(r.stderr, "not a GUID") || !strings.Contains(r.stderr, "/oauth2/v2.0/authorize?") {
+		t.Errorf("another authority: exit %d:\n%s", r.code, r.stderr)
+	}
+}

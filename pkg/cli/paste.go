@@ -31,6 +31,29 @@ func (env *Env) commandLine() string {
 	return strings.Join(words, " ")
 }
 
+// commandLineWith is commandLine with flag's value replaced by value (a
+// placeholder for what was given wrong), added when it was not given.
+func (env *Env) commandLineWith(flag, value string) string {
+	words := []string{"ms365auth"}
+	found := false
+	for i := 0; i < len(env.args); i++ {
+		a := env.args[i]
+		switch {
+		case a == flag && i+1 < len(env.args):
+			words, found = append(words, a, value), true
+			i++
+		case strings.HasPrefix(a, flag+"="):
+			words, found = append(words, flag, value), true
+		default:
+			words = append(words, shellQuote(a))
+		}
+	}
+	if !found {
+		words = append(words, flag, value)
+	}
+	return strings.Join(words, " ")
+}
+
 // shellQuote quotes s for a POSIX shell when it needs quoting.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:@%+") == "" {
