@@ -30,4 +30,3 @@ func TestClientIDProblem(t *testing.T) {
 		}
 	}
 }
-
