@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/opener"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
@@ -159,8 +160,18 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if errors.As(err, &se) {
 		return int(se)
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	interrupted := ctx.Err() != nil && errors.Is(err, ctx.Err())
+	if interrupted {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
+	}
+	// Ended by a signal: the shell's status for it (130 for Ctrl-C).
+	if sig := interrupt.SignalOf(ctx); sig != nil {
+		if !interrupted {
+			printError(env, err)
+		}
+		return interrupt.ExitStatus(sig)
+	}
+	if interrupted {
 		return ExitError
 	}
 	printError(env, account.KeyringWayOut(err, fileStoreCommand(env, ran, err)))

@@ -5,9 +5,12 @@ package cli_test
 // see suggestions_e2e_test.go), then runs it and gets further.
 
 import (
+	"io"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -303,5 +306,30 @@ func TestLinkRefusesAClientIDThatIsNotAGUID(t *testing.T) {
 	r := h.run("", "link", "--no-browser", "--no-check", "--client-id", "nonsense-value")
 	if strings.Contains(r.stderr, "not a GUID") || !strings.Contains(r.stderr, "/oauth2/v2.0/authorize?") {
 		t.Errorf("another authority: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// Item 18: a signal ends a command with the shell's status for it, 128
+// plus its number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. The process
+// is real, waiting for a returned URL on a pipe, and the signal is real.
+func TestSignalExitStatuses(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		waiting := false
+		r := h.sessionWith(h.env, func(line string, _ io.WriteCloser, cmd *exec.Cmd) {
+			if !waiting && isSignInLink(line) {
+				waiting = true
+				cmd.Process.Signal(tt.sig)
+			}
+		}, "link", "--no-browser", "--client-id", testClientID)
+		if !waiting || r.code != tt.want || !strings.Contains(r.stderr, "interrupted: nothing was changed") {
+			t.Errorf("%v: exit %d, want %d:\n%s", tt.sig, r.code, tt.want, r.stderr)
+		}
+	}
+	if _, err := store.NewKeyring().Load("default"); err != store.ErrNotFound {
+		t.Errorf("an interrupted link stored tokens: %v", err)
 	}
 }
