@@ -25,7 +25,10 @@ func newLogoutCmd(env *Env) *cobra.Command {
 		Short: "Remove a profile's tokens and client secret from the store",
 		Long: `Remove a profile's tokens and client secret from the store. Its settings
 (client ID, tenant, scopes, method) stay, so "ms365auth link" can sign in again
-without them; --forget removes the settings too.`,
+without them; --forget removes the settings too.
+
+A profile logged out already is not linked: logout says so and exits 1
+(--all passes over it). Forgetting its settings needs no keyring.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
