@@ -332,17 +332,16 @@ func (s situation) problems(c parsedCommand) []string {
 	if r.has("all") {
 		here = there // a command for every profile speaks of each
 	}
+	sandbox := r.has("sandbox") || (s.cfg.Get(here) != nil && s.cfg.Get(here).Sandbox)
 	perProfile := c.path != "completion" && !c.has("all")
-	if perProfile && there != here && !isPlaceholder(c.value("profile")) {
+	switch {
+	case sandbox && c.path == "link" && !c.has("sandbox") && !isPlaceholder(c.value("profile")):
+		out = append(out, "links without --sandbox, but the situation is the sandbox")
+	case perProfile && there != here && !isPlaceholder(c.value("profile")):
 		out = append(out, fmt.Sprintf("acts on profile %q, but the situation is profile %q (--profile dropped)", there, here))
 	}
-	sandbox := r.has("sandbox") || (s.cfg.Get(here) != nil && s.cfg.Get(here).Sandbox)
 	if sandbox && there == here {
 		switch c.path {
-		case "link":
-			if !c.has("sandbox") {
-				out = append(out, "links the sandbox profile without --sandbox")
-			}
 		case "reauth":
 			out = append(out, "renews the sandbox profile, whose stand-in has ended (only link --sandbox signs it in)")
 		}
