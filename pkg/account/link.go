@@ -12,6 +12,32 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
+// LinkSettings merges what a link was told (c, and storeFlag for --store)
+// with the environment and the settings cfg keeps for profile name. Flags
+// win, then the environment (MS365AUTH_AUTHORITY_HOST, MS365AUTH_STORE),
+// then what the profile remembers, then defaults (profile.Profile.Apply;
+// for the store, ChooseStore). A first link needs a client ID.
+func (s *Service) LinkSettings(cfg *profile.Config, name, storeFlag string, c profile.Change) (*profile.Profile, error) {
+	base := profile.Profile{Name: name, Method: profile.MethodPaste}
+	if old := cfg.Get(name); old != nil {
+		base = *old
+	}
+	if c.ClientID == "" && base.ClientID == "" {
+		return nil, fmt.Errorf("--client-id is required the first time profile %q is linked: use the Application (client) ID from the app registration's Overview page", name)
+	}
+	if c.AuthorityHost == "" {
+		c.AuthorityHost = s.d.Getenv("MS365AUTH_AUTHORITY_HOST")
+	}
+	p, err := base.Apply(c)
+	if err != nil {
+		return nil, err
+	}
+	if p.Store, err = s.ChooseStore(storeFlag, p.Store); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // KeepOptions says what Keep stores besides the tokens.
 type KeepOptions struct {
 	// Store is where the tokens go; the settings then name it.
@@ -56,6 +82,7 @@ func (s *Service) Keep(ctx context.Context, p *profile.Profile, res *flow.Result
 	dropSecret := o.Public && p.Confidential
 	p.Confidential = o.Secret != ""
 	p.Store = st.Name()
+	p.LoggedOut = false
 	prevStore := ""
 	err = s.d.Settings.Update(func(c *profile.Config) {
 		prevStore = StoreOf(c.Get(p.Name))

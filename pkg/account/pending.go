@@ -61,7 +61,7 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 	}
 	data, warning, err := readPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no sign-in is waiting for a returned URL in profile %q: start one with: ms365auth link%s --print-link", name, ProfileFlag(name))
+		return nil, fmt.Errorf("no sign-in is waiting for a returned URL in profile %q: start one with: %s", name, s.printLinkCommand(name))
 	}
 	if err != nil {
 		return nil, err
@@ -69,11 +69,11 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 	var ps Pending
 	if err := json.Unmarshal(data, &ps); err != nil {
 		os.Remove(path)
-		return nil, fmt.Errorf("the waiting sign-in could not be read; start again with: ms365auth link%s --print-link", ProfileFlag(name))
+		return nil, fmt.Errorf("the waiting sign-in could not be read; start again with: %s", s.printLinkCommand(name))
 	}
 	if s.d.Now().Sub(ps.Created) > PendingLifetime {
 		os.Remove(path)
-		return nil, fmt.Errorf("the sign-in started with --print-link is older than 10 minutes and its code has expired: start again with: ms365auth link%s --print-link", ProfileFlag(name))
+		return nil, fmt.Errorf("the sign-in started with --print-link is older than 10 minutes and its code has expired: start again with: %s", s.printLinkCommand(name))
 	}
 	ps.Profile.Name = name
 	if warning != "" {
@@ -106,6 +106,16 @@ func readPrivate(path string) (data []byte, warning string, err error) {
 	}
 	data, err = io.ReadAll(f)
 	return data, warning, err
+}
+
+// printLinkCommand starts a sign-in of profile name in two steps; a
+// profile the settings do not know needs its client ID.
+func (s *Service) printLinkCommand(name string) string {
+	cmd := "ms365auth link" + ProfileFlag(name)
+	if p, _, err := s.d.Settings.Get(name); err == nil && (p == nil || p.ClientID == "") {
+		cmd += " --client-id <application ID>"
+	}
+	return cmd + " --print-link"
 }
 
 // DropPending removes profile name's pending sign-in and saved claims

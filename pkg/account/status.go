@@ -95,17 +95,22 @@ func (s *Service) Describe(cfg *profile.Config, names []string) []Status {
 
 // describe reads one profile's record (one store read) and judges it.
 func (s *Service) describe(p *profile.Profile, name string, stores map[string]store.Store, now time.Time) Status {
-	st := Status{Profile: name, State: StateNotLinked, Scopes: []string{}}
+	st := Status{Profile: name, State: StateNotLinked, Scopes: []string{}, Fix: NotLinked(name).Command()}
 	if p == nil {
 		return st
 	}
+	st.Fix = relinkCommand(p) // the settings are known: no client ID needed
 	st.ClientID, st.Method, st.RedirectURI, st.Sandbox = p.ClientID, p.Method, p.RedirectURI, p.Sandbox
 	st.Authority = strings.TrimSuffix(p.AuthorityHost, "/") + "/" + p.Tenant
 	st.RequestedScopes = p.Scopes
 	st.Store = p.Store
+	if p.LoggedOut {
+		st.Reason = "logged out"
+		return st
+	}
 	storeName, err := s.ProfileStoreName(p)
 	if err != nil {
-		st.Error = err.Error()
+		st.Error, st.Fix = err.Error(), ""
 		return st
 	}
 	st.Store = storeName
@@ -113,7 +118,7 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 	if !ok {
 		opened, err := s.d.OpenStore(storeName)
 		if err != nil {
-			st.Error = err.Error()
+			st.Error, st.Fix = err.Error(), ""
 			return st
 		}
 		tokens = &stickyStore{Store: opened}
@@ -135,10 +140,10 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 		return st
 	}
 	if err != nil {
-		st.Error = err.Error()
+		st.Error, st.Fix = KeyringWayOut(err, s.FileStoreLinkCommand(p)).Error(), ""
 		return st
 	}
-	st.Linked = true
+	st.Linked, st.Fix = true, ""
 	// Cleaned again: a record stored by an older version may hold raw claims.
 	st.Account, st.Name, st.TenantID = servertext.Clean(rec.Account), servertext.Clean(rec.Name), servertext.Clean(rec.TenantID)
 	if rec.Scopes != nil {
@@ -178,6 +183,7 @@ func (s *Service) describe(p *profile.Profile, name string, stores map[string]st
 	default:
 		st.State, st.Reason = StateNeedsReauth, "the access token expired and there is no refresh token"
 	}
+	st.Fix = stateFix(st, rec)
 	if st.State != StateNeedsReauth && st.RefreshTokenDaysLeft != nil && *st.RefreshTokenDaysLeft <= tokenlife.WarnDays {
 		st.Warnings = append(st.Warnings, refreshTokenWarning(name, *st.RefreshTokenDaysLeft))
 	}
@@ -225,7 +231,7 @@ func sessionEndedReason(d tokenlife.Deadline, rec *store.Record) string {
 // sessionEndWarning says that the session ends at d, why, and what renews
 // it: a sign-in now, or an unattended one from the phone when it ends.
 func sessionEndWarning(name string, d tokenlife.Deadline, rec *store.Record, now time.Time) string {
-	return fmt.Sprintf("the session ends in %s, at %s: %s; sign in again to renew it: ms365auth reauth%s --force (or let cron send a code to your phone when it ends: reauth --non-interactive --device-wait 15m with --notify-cmd, see docs/recipes.md)",
+	return fmt.Sprintf("the session ends in %s, at %s: %s; sign in again to renew it: ms365auth reauth%s --force (or let cron send a code to your phone when it ends: reauth --non-interactive --device-wait 15m with --notify-cmd, see https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#finish-a-re-sign-in-from-your-phone)",
 		Roughly(d.At.Sub(now)), d.At.Local().Format(time.RFC1123), sessionCause(d, rec), ProfileFlag(name))
 }
 
@@ -246,6 +252,34 @@ func Roughly(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// stateFix is the command a linked profile's state calls for ("" when it
+// is valid): renewing an expired token, or signing in again, after what
+// else a refusal asked for.
+func stateFix(st Status, rec *store.Record) string {
+	switch {
+	case st.State == StateExpired:
+		return "ms365auth reauth" + ProfileFlag(st.Profile)
+	case st.State != StateNeedsReauth:
+		return st.Fix
+	}
+	run := (&SignInRequiredError{Profile: st.Profile, Claims: rec.ReauthClaims}).Command()
+	if st.Sandbox {
+		run = SandboxEnded().Command()
+	}
+	if st.Fix != "" {
+		return st.Fix + "; then sign in again: " + run
+	}
+	return run
+}
+
+// relinkCommand signs in a profile whose settings are known again.
+func relinkCommand(p *profile.Profile) string {
+	if p.Sandbox || p.Name == profile.SandboxName {
+		return "ms365auth link --sandbox"
+	}
+	return "ms365auth link" + ProfileFlag(p.Name)
 }
 
 // UnreadableFix says how to get at a record that exists but cannot be

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -33,6 +34,43 @@ func CheckStoreName(name string) error {
 	}
 	return nil
 }
+
+// KeyringWayOut names command (which links the profile at hand again with
+// --store file) in a keyring error's last way out, keeping the tokens in
+// files; other errors, and command "", are returned as they are.
+func KeyringWayOut(err error, command string) error {
+	var ue *store.UnavailableError
+	if command == "" || !errors.As(err, &ue) || !strings.Contains(err.Error(), store.FileStoreHint) {
+		return err
+	}
+	return &reworded{msg: FileStoreWayOut(err.Error(), command), err: err}
+}
+
+// FileStoreWayOut names command in text's way out to the file store (see
+// KeyringWayOut), e.g. in a doctor check's fix.
+func FileStoreWayOut(text, command string) string {
+	if command == "" {
+		return text
+	}
+	hint := strings.Replace(store.FileStoreHint, store.FileStoreCommand, command, 1)
+	return strings.Replace(text, store.FileStoreHint, hint, 1)
+}
+
+// FileStoreLinkCommand links profile p again, keeping its tokens in files.
+func (s *Service) FileStoreLinkCommand(p *profile.Profile) string {
+	q := *p
+	q.Store = StoreFile
+	return s.LinkCommand(&q, q.Method)
+}
+
+// reworded is an error with a message of its own.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (r *reworded) Error() string { return r.msg }
+func (r *reworded) Unwrap() error { return r.err }
 
 // OpenStore opens a store by name; "" is the keyring. getenv gives the
 // file store its directory and passphrase.

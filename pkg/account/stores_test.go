@@ -176,7 +176,7 @@ func TestPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.LoadPending("work"); err == nil || !strings.Contains(err.Error(), "ms365auth link --profile work --print-link") {
+	if _, err := f.svc.LoadPending("work"); err == nil || !strings.Contains(err.Error(), "ms365auth link --profile work --client-id <application ID> --print-link") {
 		t.Errorf("none waiting: %v", err)
 	}
 	if err := f.svc.SavePending(p, auth); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
+	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/tokenlife"
 )
@@ -115,9 +116,14 @@ func RefreshTokenWarning(name string, rec *store.Record, now time.Time) string {
 
 // refreshTokenWarning says that the refresh token dies in days unless
 // used, and what keeps it alive.
-func refreshTokenWarning(profile string, days int) string {
+func refreshTokenWarning(name string, days int) string {
+	if name == profile.SandboxName {
+		// Its stand-in has ended, so nothing renews it: only a new
+		// rehearsal does (the name is kept for --sandbox).
+		return fmt.Sprintf("the sandbox's refresh token dies %s, and the ended sandbox cannot renew it: rehearse again with: ms365auth link --sandbox", inDays(days))
+	}
 	return fmt.Sprintf("the refresh token dies %s unless used: run ms365auth reauth --non-interactive%s, best daily from cron (see the cron recipe, https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#cron)",
-		inDays(days), ProfileFlag(profile))
+		inDays(days), ProfileFlag(name))
 }
 
 // inDays says when, days (at least 1: a refresh token with none left is

@@ -408,9 +408,9 @@ func bindError(err error, host string, port int, fromListen bool) error {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	switch {
 	case isAddrInUse(err) && port != 0 && fromListen:
-		return fmt.Errorf("%s is already in use (is another ms365auth link running?): stop it, or pass another --listen address: %w", addr, err)
+		return fmt.Errorf("%s is already in use (is another ms365auth sign-in running?): stop it, or pass another --listen address: %w", addr, err)
 	case isAddrInUse(err) && port != 0:
-		return fmt.Errorf("port %d is already in use (is another ms365auth link running?): stop it, or register and pass another redirect URI with --redirect-uri: %w", port, err)
+		return fmt.Errorf("port %d is already in use (is another ms365auth sign-in running?): stop it, or register and pass another redirect URI with --redirect-uri: %w", port, err)
 	case errors.Is(err, syscall.EACCES):
 		return fmt.Errorf("not allowed to listen on %s (ports below 1024 need privileges): use a higher port: %w", addr, err)
 	}

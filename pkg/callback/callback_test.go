@@ -152,11 +152,11 @@ func TestPortInUse(t *testing.T) {
 		want string
 	}{
 		{"fixed 127.0.0.1 port", Config{RedirectURI: "http://127.0.0.1:" + p4 + "/cb"},
-			"port " + p4 + " is already in use (is another ms365auth link running?): stop it, or register and pass another redirect URI with --redirect-uri"},
+			"port " + p4 + " is already in use (is another ms365auth sign-in running?): stop it, or register and pass another redirect URI with --redirect-uri"},
 		{"fixed localhost port", Config{RedirectURI: "http://localhost:" + p4 + "/cb"},
 			"port " + p4 + " is already in use"},
 		{"--listen address", Config{RedirectURI: "https://home.example.com/cb", Listen: "127.0.0.1:" + p4},
-			"127.0.0.1:" + p4 + " is already in use (is another ms365auth link running?): stop it, or pass another --listen address"},
+			"127.0.0.1:" + p4 + " is already in use (is another ms365auth sign-in running?): stop it, or pass another --listen address"},
 	}
 	if hasIPv6Loopback() {
 		// 127.0.0.1 is free on this port, but a browser resolving localhost

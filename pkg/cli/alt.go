@@ -46,7 +46,7 @@ func signInAlt(ctx context.Context, env *Env, u ui, p *profile.Profile, client f
 	if !thisMachine {
 		where = "on any device"
 	}
-	showLink(env, u, lb.URL, thisMachine, o.NoBrowser, "open the link above "+where+", or "+u.withoutPasting(p.Name))
+	showLink(env, u, lb.URL, thisMachine, o.NoBrowser, "open the link above "+where+", or "+withoutPasting(env, p))
 	u.say("Waiting for the browser at %s (up to %s; Ctrl-C cancels).", l.RedirectURI(), o.Timeout)
 
 	res, err := waitForCallback(ctx, env, u, l, o.Timeout)

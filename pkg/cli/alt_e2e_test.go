@@ -44,7 +44,9 @@ func (h *harness) sessionWith(env []string, onLine func(line string, stdin io.Wr
 		onLine(sc.Text(), stdin, cmd)
 	}
 	io.Copy(io.Discard, stderr)
-	return result{h.exitCode(args, cmd.Wait(), errb.String()), out.String(), errb.String()}
+	r := result{h.exitCode(args, cmd.Wait(), errb.String()), out.String(), errb.String()}
+	h.suggestionsOf(args, env, r, nil)
+	return r
 }
 
 func isSignInLink(line string) bool {

@@ -372,6 +372,9 @@ type terminal struct {
 
 	exited chan struct{}
 	err    error
+
+	// exitedWith, when set, is told the exit code wait found.
+	exitedWith func(code int)
 }
 
 // onTerminal starts the binary with args on a new pseudo-terminal.
@@ -381,7 +384,12 @@ func (h *harness) onTerminal(t *testing.T, args ...string) *terminal {
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = h.env
-	return startTerminal(t, cmd, cancel)
+	term := startTerminal(t, cmd, cancel)
+	env := h.env
+	term.exitedWith = func(code int) {
+		h.suggestionsOf(args, env, result{code: code, stderr: term.transcript()}, nil)
+	}
+	return term
 }
 
 // startTerminal starts cmd on a new pseudo-terminal; cancel (which must
@@ -476,14 +484,18 @@ func (c *terminal) wait() int {
 		}
 	}
 	var ee *exec.ExitError
+	code := 0
 	switch {
 	case c.err == nil:
-		return 0
 	case errors.As(c.err, &ee):
-		return ee.ExitCode()
+		code = ee.ExitCode()
+	default:
+		c.t.Fatalf("running the program: %v", c.err)
 	}
-	c.t.Fatalf("running the program: %v", c.err)
-	return -1
+	if c.exitedWith != nil {
+		c.exitedWith(code)
+	}
+	return code
 }
 
 // linkLine is the sign-in link the CLI printed alone on its line.

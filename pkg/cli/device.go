@@ -26,15 +26,16 @@ func signInDevice(ctx context.Context, env *Env, u ui, p *profile.Profile, clien
 	spin := termio.StartProgress(env.Err, "waiting for the sign-in", wait.Deadline)
 	res, err := client.WaitForDevice(ctx, da, wait)
 	spin.Stop()
+	again := env.commandLine() // a new code comes with a new run of the same command
 	switch {
 	case errors.Is(err, flow.ErrDeviceTimeout):
-		return nil, fmt.Errorf("no sign-in within --timeout %s: nothing was stored; run link --device again", timeout)
+		return nil, fmt.Errorf("no sign-in within --timeout %s: nothing was stored; to try again, run: %s", timeout, again)
 	case errors.Is(err, flow.ErrDeviceDeclined):
-		return nil, errors.New("the sign-in was declined on the verification page: nothing was stored; run link --device again to retry")
+		return nil, fmt.Errorf("the sign-in was declined on the verification page: nothing was stored; to retry, run: %s", again)
 	case errors.Is(err, flow.ErrDeviceExpired):
-		return nil, errors.New("the code expired before the sign-in finished: nothing was stored; run link --device again for a new code")
+		return nil, fmt.Errorf("the code expired before the sign-in finished: nothing was stored; for a new code, run: %s", again)
 	case errors.Is(err, flow.ErrDeviceUnknown):
-		return nil, errors.New("the server did not recognise the device code: run link --device again")
+		return nil, fmt.Errorf("the server did not recognise the device code; to try again, run: %s", again)
 	case err != nil:
 		return nil, env.account().WithHint(err, p)
 	}

@@ -87,12 +87,14 @@ authority and app registration checks are left out (run doctor without
 	f.StringVar(&l.Listen, "listen", "", "with --alt: host:port the listener would bind")
 	f.StringVar(&l.TLSCert, "tls-cert", "", "with --alt: PEM certificate the listener would serve")
 	f.StringVar(&l.TLSKey, "tls-key", "", "with --alt: PEM key for --tls-cert")
+	f.StringVar(&l.Store, "store", "", `the store to check: "keyring" or "file", as link takes it (env MS365AUTH_STORE; default: the profile's)`)
 	f.BoolVar(&o.JSON, "json", false, "print the findings as JSON on standard output")
 	f.BoolVar(&o.Mail, "mail", false, "log in to the mail servers with the profile's token (IMAP, SMTP, POP) instead of checking the sign-in")
 	f.StringVar(&o.mail.Mailbox, "mailbox", "", "with --mail: a shared mailbox to open with the account's token")
 	f.StringVar(&o.mail.IMAPHost, "imap-host", "", "with --mail: IMAP server, host[:port] (default: the account's cloud's, port 993, TLS)")
 	f.StringVar(&o.mail.SMTPHost, "smtp-host", "", "with --mail: SMTP submission server, host[:port] (default: the cloud's, port 587, STARTTLS)")
 	f.StringVar(&o.mail.POPHost, "pop-host", "", "with --mail: POP server, host[:port] (port 995, TLS); also tries POP without the pop scope")
+	cmd.RegisterFlagCompletionFunc("store", cobra.FixedCompletions(storeNames, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -117,6 +119,16 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 		}
 	}
 	rep := diagnose.Run(ctx, denv, groups)
+	// The keyring's way out names the link that keeps this profile in files.
+	way := "ms365auth link" + profileFlag(o.link.Profile) + " --client-id <application ID> --store file"
+	if cfg, err := env.account().Settings().Load(); err == nil {
+		if p, err := settings(env, cfg, &o.link); err == nil {
+			way = env.account().FileStoreLinkCommand(p)
+		}
+	}
+	for i := range rep.Checks {
+		rep.Checks[i].Fix = account.FileStoreWayOut(rep.Checks[i].Fix, way)
+	}
 	if err := printDoctorReport(env, rep, o.JSON); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := keyringtest.Run(m)
+	reportSuggestions()
 	os.RemoveAll(dir) // before os.Exit, which skips deferred calls
 	os.Exit(code)
 }
@@ -133,13 +135,33 @@ func (h *harness) run(stdin string, args ...string) result {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = h.env
+	argv, notified := recordingNotify(args, h.home())
+	cmd := exec.CommandContext(ctx, binary, argv...)
+	cmd.Env = append(slices.Clone(h.env), notified...)
 	cmd.Dir = h.dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	return result{h.exitCode(args, cmd.Run(), errb.String()), out.String(), errb.String()}
+	r := result{h.exitCode(args, cmd.Run(), errb.String()), out.String(), errb.String()}
+	h.suggestionsOf(args, h.env, r, notified)
+	return r
+}
+
+// suggestionsOf checks the commands run r suggested (checkSuggestions):
+// in its messages, in status's and doctor's output, and in the message
+// its --notify-cmd got.
+func (h *harness) suggestionsOf(args, env []string, r result, notified []string) {
+	h.t.Helper()
+	texts := []string{r.stderr}
+	if len(args) > 0 && (args[0] == "status" || args[0] == "doctor") {
+		texts = append(texts, r.stdout)
+	}
+	if len(notified) > 0 {
+		_, file, _ := strings.Cut(notified[0], "=")
+		data, _ := os.ReadFile(file)
+		texts = append(texts, string(data))
+	}
+	h.checkSuggestions(situation{args: args, env: env, code: r.code}, texts...)
 }
 
 // exitCode is the exit status of a finished run; any other failure to run

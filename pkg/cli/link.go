@@ -215,7 +215,11 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	case "y", "yes":
 		return true, nil
 	}
-	fmt.Fprintln(env.Err, "Nothing was changed. Another account goes under a profile of its own (ms365auth link --profile NAME); more scopes come with: ms365auth reauth"+profileFlag(old.Name)+" --scopes LIST")
+	more := "Another account goes under a profile of its own (ms365auth link --profile NAME); more scopes come with: ms365auth reauth" + profileFlag(old.Name) + " --scopes LIST"
+	if old.Sandbox {
+		more = "To replace it without this question: ms365auth link --sandbox --force"
+	}
+	fmt.Fprintln(env.Err, "Nothing was changed. "+more)
 	return false, nil
 }
 

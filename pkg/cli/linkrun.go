@@ -15,32 +15,13 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
-// settings merges flags, environment and the stored profile. Flags win,
-// then the environment, then what the profile remembers, then defaults
-// (see profile.Profile.Apply; for the store, chooseStore).
+// settings merges link's flags with the environment and the stored
+// profile (account.LinkSettings).
 func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, error) {
-	base := profile.Profile{Name: o.Profile, Method: profile.MethodPaste}
-	if old := cfg.Get(o.Profile); old != nil {
-		base = *old
-	}
-	if o.ClientID == "" && base.ClientID == "" {
-		return nil, fmt.Errorf("--client-id is required the first time profile %q is linked: use the Application (client) ID from the app registration's Overview page", o.Profile)
-	}
-	host := o.AuthorityHost
-	if host == "" {
-		host = env.Getenv("MS365AUTH_AUTHORITY_HOST")
-	}
-	p, err := base.Apply(profile.Change{
-		ClientID: o.ClientID, Tenant: o.Tenant, AuthorityHost: host, Scopes: o.Scopes,
+	return env.account().LinkSettings(cfg, o.Profile, o.Store, profile.Change{
+		ClientID: o.ClientID, Tenant: o.Tenant, AuthorityHost: o.AuthorityHost, Scopes: o.Scopes,
 		Method: o.Method, RedirectURI: o.RedirectURI, Listen: o.Listen, TLSCert: o.TLSCert, TLSKey: o.TLSKey,
 	})
-	if err != nil {
-		return nil, err
-	}
-	if p.Store, err = chooseStore(env, o.Store, p.Store); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // clientSecret finds the secret of a confidential app: the environment, a
@@ -102,6 +83,9 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	p, err := settings(env, cfg, o)
 	if err != nil {
 		return err
+	}
+	if problem := entra.ClientIDProblem(p.AuthorityHost, p.ClientID); problem != "" {
+		return fmt.Errorf("%s\nfix: copy the Application (client) ID from the app registration's Overview page: %s", problem, env.commandLineWith("--client-id", "<application ID>"))
 	}
 	// A URI no app registration can hold (Microsoft's redirect URI rules:
 	// absolute, https or loopback http, no fragment, at most 256

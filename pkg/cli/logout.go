@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -25,7 +25,10 @@ func newLogoutCmd(env *Env) *cobra.Command {
 		Short: "Remove a profile's tokens and client secret from the store",
 		Long: `Remove a profile's tokens and client secret from the store. Its settings
 (client ID, tenant, scopes, method) stay, so "ms365auth link" can sign in again
-without them; --forget removes the settings too.`,
+without them; --forget removes the settings too.
+
+A profile logged out already is not linked: logout says so and exits 1
+(--all passes over it). Forgetting its settings needs no keyring.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = profileName(cmd)
@@ -42,22 +45,30 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	var errs, forgotten []string
+	var errs, forget []string
 	for _, name := range cfg.Select(o.Profile, o.All) {
-		if err := logoutOne(ctx, env, cfg.Get(name), name); err != nil {
+		err := env.account().Logout(ctx, name)
+		var nl *account.NotLinkedError
+		switch {
+		case err == nil:
+			fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
+		case errors.As(err, &nl) && nl.HasSettings && (o.Forget || o.All):
+			// Already logged out: what is left is the settings.
+		case o.Forget && cfg.Get(name) != nil && errors.As(err, new(*store.UnavailableError)):
+			// Forgetting the settings needs no keyring; tokens it may
+			// still hold stay reachable by name (logout removes them).
+			errs = append(errs, fmt.Sprintf("profile %q: its settings are forgotten, but tokens it may hold could not be removed: %v\nonce the keyring is back, remove them with: ms365auth logout%s", name, err, profileFlag(name)))
+		default:
 			errs = append(errs, fmt.Sprintf("profile %q: %v", name, err))
 			continue
 		}
-		forgotten = append(forgotten, name)
-		fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
+		forget = append(forget, name)
 	}
-	if o.Forget && len(forgotten) > 0 {
-		if err := env.account().Settings().Update(func(c *profile.Config) {
-			for _, name := range forgotten {
-				c.Remove(name)
-			}
-		}); err != nil {
+	if o.Forget && len(forget) > 0 {
+		if err := env.account().Forget(forget); err != nil {
 			errs = append(errs, err.Error())
+		} else {
+			fmt.Fprintf(env.Err, "Forgot the settings of %s.\n", quotedList(forget))
 		}
 	}
 	if len(errs) > 0 {
@@ -66,55 +77,11 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 	return nil
 }
 
-// logoutOne removes a profile's secrets under its lock, so that a refresh
-// running meanwhile cannot save them back.
-func logoutOne(ctx context.Context, env *Env, p *profile.Profile, name string) error {
-	// The lock first, then the store: a move finishing meanwhile has
-	// switched the settings that p was read from.
-	unlock, err := env.account().Lock(ctx, name)
-	if err != nil {
-		return err
+// quotedList writes names as "a", "b".
+func quotedList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
 	}
-	defer unlock()
-	if p != nil {
-		if p, _, err = env.account().Settings().Get(name); err != nil {
-			return err
-		}
-	}
-	st, err := openProfileStore(env, p)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		// No settings: a typo, unless tokens were left without them.
-		// A record that exists but cannot be read is still removed.
-		_, err := st.Load(name)
-		var ue *store.UnavailableError
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return errors.New("nothing is linked to this profile, so nothing was removed; ms365auth status --all lists the profiles")
-		case errors.As(err, &ue):
-			return ue.WithoutFileStoreHint()
-		}
-	}
-	// One failure is enough: a keyring that is unavailable for the tokens
-	// is unavailable for the secret too.
-	if err := st.Delete(name); err != nil {
-		return forRemoval(err)
-	}
-	if err := st.DeleteSecret(name); err != nil {
-		return forRemoval(err)
-	}
-	env.account().DropPending(name)
-	return nil
-}
-
-// forRemoval fits a store error to removing tokens: the way out of keeping
-// them in files instead does not reach the tokens already in the keyring.
-func forRemoval(err error) error {
-	var ue *store.UnavailableError
-	if errors.As(err, &ue) {
-		return ue.WithoutFileStoreHint()
-	}
-	return err
+	return strings.Join(quoted, ", ")
 }

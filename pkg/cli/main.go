@@ -14,7 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/opener"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/servertext"
@@ -144,7 +147,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -152,12 +155,39 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if errors.As(err, &se) {
 		return int(se)
 	}
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	interrupted := ctx.Err() != nil && errors.Is(err, ctx.Err())
+	if interrupted {
 		fmt.Fprintln(env.Err, "interrupted: nothing was changed")
+	}
+	// Ended by a signal: the shell's status for it (130 for Ctrl-C).
+	if sig := interrupt.SignalOf(ctx); sig != nil {
+		if !interrupted {
+			printError(env, err)
+		}
+		return interrupt.ExitStatus(sig)
+	}
+	if interrupted {
 		return ExitError
 	}
-	printError(env, err)
+	printError(env, account.KeyringWayOut(err, fileStoreCommand(env, ran, err)))
 	return exitCode(err)
+}
+
+// fileStoreCommand is the command that keeps the tokens in files instead
+// of a keyring that failed command ran: the same link with --store file,
+// or linking the profile again that way.
+func fileStoreCommand(env *Env, ran *cobra.Command, err error) string {
+	var ue *store.UnavailableError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	if ran == nil || ran.Name() == "link" {
+		return env.commandLine() + " --store " + account.StoreFile
+	}
+	if p, err := env.account().Profile(profileName(ran)); err == nil {
+		return env.account().FileStoreLinkCommand(p)
+	}
+	return ""
 }
 
 // printError prints err as the command's error message.

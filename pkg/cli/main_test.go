@@ -2,8 +2,10 @@ package cli
 
 import (
 	"slices"
+	"syscall"
 	"testing"
 
+	"github.com/ms365auth/ms365auth/pkg/interrupt"
 	"github.com/ms365auth/ms365auth/pkg/manual"
 )
 
@@ -14,7 +16,8 @@ func TestExitStatusesMatchTheManual(t *testing.T) {
 	for _, s := range manual.ExitStatuses {
 		documented = append(documented, s.Code)
 	}
-	if want := []int{ExitOK, ExitError, ExitSignIn}; !slices.Equal(documented, want) {
+	signaled := []int{interrupt.ExitStatus(syscall.SIGINT), interrupt.ExitStatus(syscall.SIGTERM)}
+	if want := append([]int{ExitOK, ExitError, ExitSignIn}, signaled...); !slices.Equal(documented, want) {
 		t.Errorf("the manual documents exit statuses %v, the program has %v", documented, want)
 	}
 }

@@ -5,10 +5,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/termio"
@@ -53,6 +55,10 @@ func finishPending(ctx context.Context, env *Env, o *linkOptions) error {
 		}
 	}
 	res, err := auth.RedeemReturnedURL(ctx, raw)
+	var rue *entra.ReturnedURLError
+	if errors.As(err, &rue) {
+		rue.StartOver = env.account().LinkCommand(p, p.Method) + " --print-link"
+	}
 	if err != nil {
 		return env.account().WithHint(err, p) // keep the pending sign-in: a corrected URL may follow
 	}

@@ -43,8 +43,9 @@ func (h *harness) signInOnTerminal(t *testing.T, args ...string) (string, error)
 	return term.transcript(), term.err
 }
 
-// TestLinkCtrlC cancels a sign-in at the paste prompt: exit 1, a message
-// that nothing changed, and no tokens stored.
+// TestLinkCtrlC cancels a sign-in at the paste prompt: exit 130 (128 +
+// SIGINT, as shells report it), a message that nothing changed, and no
+// tokens stored.
 func TestLinkCtrlC(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -69,7 +70,7 @@ func TestLinkCtrlC(t *testing.T) {
 		transcript.WriteString(sc.Text() + "\n")
 	}
 	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v\n%s", err, transcript.String())
 	}
 	if !strings.Contains(transcript.String(), "interrupted: nothing was changed") {

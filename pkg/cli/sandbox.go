@@ -37,10 +37,15 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	})
 	scopes := o.Scopes
 	if len(scopes) == 0 {
-		// What the sandbox's Graph answers: /me, the calendar, the inbox.
-		scopes = []string{"user", "calendar", "mail"}
+		scopes = account.SandboxScopes()
 	}
-	p, err := settings(env, &profile.Config{}, &linkOptions{
+	// The settings as link reads them: a sandbox profile kept in the file
+	// store stays there, as any profile does.
+	cfg, err := env.account().Settings().Load()
+	if err != nil {
+		return err
+	}
+	p, err := settings(env, cfg, &linkOptions{
 		Profile: profile.SandboxName, ClientID: sandboxClientID, AuthorityHost: srv.URL,
 		Scopes: scopes, RedirectURI: redirect, Store: o.Store,
 	})
@@ -55,6 +60,11 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	if err := probe(st); err != nil {
 		return err
 	}
+	if !o.Force && isTerminal(env.In) {
+		if replace, err := confirmRelink(ctx, env, cfg.Get(p.Name)); err != nil || !replace {
+			return err
+		}
+	}
 	u.say("This is the sandbox: a stand-in for Entra ID running on this machine at %s.", srv.URL)
 	u.say("Nothing reaches Microsoft; the tokens are fake and go to the profile %q.", profile.SandboxName)
 	auth, err := newClient(env, p, "").NewAuthorization(redirect, flow.Options{})
@@ -64,7 +74,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	// The stand-in listens on loopback: only a browser on this machine
 	// reaches it. At a terminal, Enter lets the sandbox play the browser.
 	atTerminal := isTerminal(env.In)
-	ifNoBrowser := "open the link above in a browser on this machine, or " + u.withoutPasting(profile.SandboxName)
+	ifNoBrowser := "open the link above in a browser on this machine, or " + withoutPasting(env, p)
 	if atTerminal {
 		ifNoBrowser = "press Enter on an empty line and the sandbox plays the browser"
 	}
@@ -82,7 +92,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		u.say("The browser would now show a blank page at %s", abbreviateURL(raw))
 		return raw, nil
 	}
-	code, err := pasteDialogue(env, u, profile.SandboxName, playBrowser).Code(ctx, auth)
+	code, err := pasteDialogue(env, u, p, playBrowser).Code(ctx, auth)
 	if err != nil {
 		return env.account().WithHint(err, p)
 	}

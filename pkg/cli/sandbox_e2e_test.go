@@ -41,7 +41,10 @@ func TestSandboxEnded(t *testing.T) {
 	if r.code != 3 || st["state"] != "needs_reauth" || !strings.Contains(st["reason"].(string), "sandbox has ended") {
 		t.Errorf("status exit %d: %v", r.code, st)
 	}
-	if text := h.run("", "status", "-p", "sandbox"); !strings.Contains(text.stdout, "run: ms365auth link --sandbox") {
+	if st["fix"] != "ms365auth link --sandbox" {
+		t.Errorf("status fix %q, want ms365auth link --sandbox", st["fix"])
+	}
+	if text := h.run("", "status", "-p", "sandbox"); !strings.Contains(lineWith(text.stdout, "fix:"), "ms365auth link --sandbox") {
 		t.Errorf("status text:\n%s", text.stdout)
 	}
 }

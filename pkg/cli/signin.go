@@ -53,13 +53,13 @@ func newUI(env *Env, sandbox bool) ui {
 	return u
 }
 
-// withoutPasting says how to sign in when pasting a URL cannot work: with
-// a device code, or in the sandbox, by letting it play the browser.
-func (u ui) withoutPasting(profileName string) string {
-	if u.sandbox {
-		return "run ms365auth link --sandbox on a terminal and press Enter on an empty line: the sandbox plays the browser"
+// withoutPasting says how to sign in p when pasting a URL cannot work:
+// with a device code, or in the sandbox, by letting it play the browser.
+func withoutPasting(env *Env, p *profile.Profile) string {
+	if p.Sandbox {
+		return "run " + env.account().LinkCommand(p, p.Method) + " on a terminal and press Enter on an empty line: the sandbox plays the browser"
 	}
-	return "sign in with a code instead: ms365auth link" + profileFlag(profileName) + " --device"
+	return "sign in with a code instead: " + env.account().LinkCommand(p, profile.MethodDevice)
 }
 
 // defaultAltTimeout bounds the wait for the browser's callback.
@@ -98,10 +98,10 @@ func signInPaste(ctx context.Context, env *Env, u ui, p *profile.Profile, client
 	if err != nil {
 		return nil, err
 	}
-	showLink(env, u, auth.URL, false, o.NoBrowser, "open the link above on any device, or "+u.withoutPasting(p.Name))
-	code, err := pasteDialogue(env, u, p.Name, nil).Code(ctx, auth)
+	showLink(env, u, auth.URL, false, o.NoBrowser, "open the link above on any device, or "+withoutPasting(env, p))
+	code, err := pasteDialogue(env, u, p, nil).Code(ctx, auth)
 	if errors.Is(err, flow.ErrNothingPasted) {
-		return nil, fmt.Errorf("%w; or %s", err, u.withoutPasting(p.Name))
+		return nil, fmt.Errorf("%w; or %s", err, withoutPasting(env, p))
 	}
 	if err != nil {
 		return nil, env.account().WithHint(err, p)
@@ -160,10 +160,10 @@ func browserFailure(err error) string {
 // readReturnedURL reads the URL from a terminal (without the kernel's line
 // length limit: Entra codes run to ~1,500 characters) or one line of
 // standard input.
-func readReturnedURL(ctx context.Context, env *Env, u ui, name string) (string, error) {
+func readReturnedURL(ctx context.Context, env *Env, p *profile.Profile) (string, error) {
 	line, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
 	if errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or %s", u.withoutPasting(name))
+		return "", fmt.Errorf("no returned URL was given on standard input: run link on a terminal, pipe the URL in, split the sign-in with --print-link and --returned-url, or %s", withoutPasting(env, p))
 	}
 	if err != nil {
 		return "", err

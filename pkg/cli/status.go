@@ -173,16 +173,12 @@ func printStatus(env *Env, list []account.Status, now time.Time) {
 		}
 		if !s.Linked {
 			row("state", "not linked")
-			if s.Profile == profile.SandboxName {
-				row("fix", "ms365auth link --sandbox")
-			} else {
-				row("fix", "ms365auth link"+profileFlag(s.Profile)+clientIDHint(s))
-			}
+			row("fix", s.Fix)
 			continue
 		}
 		row("account", account.AccountLabel(s.Account, s.Name))
 		row("state", describeState(s, now, style))
-		row("fix", s.Fix) // beyond signing in again, when a refusal said so
+		row("fix", s.Fix)
 		row("tenant", s.TenantID)
 		row("client id", s.ClientID)
 		row("authority", s.Authority)
@@ -266,11 +262,7 @@ func describeState(s account.Status, now time.Time, style termio.Styler) string 
 		if reason == "" {
 			reason = "sign in again"
 		}
-		run := "ms365auth reauth" + profileFlag(s.Profile)
-		if s.Sandbox {
-			run = "ms365auth link --sandbox"
-		}
-		return style.Red("needs sign-in") + ": " + reason + "; run: " + run
+		return style.Red("needs sign-in") + ": " + reason // the fix row says what to run
 	}
 }
 

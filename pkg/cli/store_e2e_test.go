@@ -97,7 +97,9 @@ func (h *harness) runBounded(t *testing.T, limit time.Duration, stdin string, ar
 	} else if err != nil {
 		t.Fatalf("running %v: %v", args, err)
 	}
-	return result{code, out.String(), errb.String()}
+	r := result{code, out.String(), errb.String()}
+	h.suggestionsOf(args, h.env, r, nil)
+	return r
 }
 
 func TestKeyringFoundWithoutBusAddress(t *testing.T) {

@@ -14,11 +14,6 @@ import (
 
 var storeNames = account.StoreNames
 
-// chooseStore names the store link keeps a profile in (account.ChooseStore).
-func chooseStore(env *Env, flag, remembered string) (string, error) {
-	return env.account().ChooseStore(flag, remembered)
-}
-
 // openProfileStore opens the store that holds a linked profile's tokens
 // (account.ProfileStoreName).
 func openProfileStore(env *Env, p *profile.Profile) (store.Store, error) {

@@ -42,7 +42,7 @@ func TestNoBrowserAdviceFitsTheMethod(t *testing.T) {
 		wantNot     []string
 	}{
 		{"primary", "", []string{"link", "--no-check", "--client-id", testClientID}, // only the alt redirect is registered
-			[]string{"Could not open a browser: open the link above on any device, or sign in with a code instead: ms365auth link --device."},
+			[]string{"Could not open a browser: open the link above on any device, or sign in with a code instead: ms365auth link --device --client-id " + testClientID + "."},
 			[]string{"on this machine"}},
 		{"alt", "", []string{"link", "--alt", "--client-id", testClientID, "--timeout", "300ms"},
 			[]string{"Open this link in a browser on this machine,", "Could not open a browser: open the link above in a browser on this machine, or"},

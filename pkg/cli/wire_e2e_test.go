@@ -95,7 +95,7 @@ func TestRefusedRefreshes(t *testing.T) {
 			if marked := st["state"] == "needs_reauth"; marked != (tt.wantCode == 3) {
 				t.Errorf("status state %v after exit %d", st["state"], r.code)
 			}
-			if fix, _ := st["fix"].(string); tt.wantCode == 3 && !strings.Contains(fix, tt.wantFix) || tt.wantFix == "" && fix != "" {
+			if fix, _ := st["fix"].(string); tt.wantCode == 3 && (!strings.Contains(fix, tt.wantFix) || !strings.Contains(fix, "ms365auth reauth")) || tt.wantCode != 3 && fix != "" {
 				t.Errorf("status fix %q, want it to hold %q", fix, tt.wantFix)
 			}
 			if text := h.run("", "status"); tt.wantCode == 3 && tt.wantFix != "" && !strings.Contains(lineWith(text.stdout, "fix:"), tt.wantFix) {
@@ -282,7 +282,7 @@ func TestDevicePollingAnswers(t *testing.T) {
 	} {
 		h.srv.RefuseTokenRequests(1, tt.refusal)
 		r := link(false)
-		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || !strings.Contains(r.stderr, "link --device again") {
+		if r.code != 1 || !strings.Contains(r.stderr, tt.wantIn) || !strings.Contains(r.stderr, "run: ms365auth link --device --client-id "+deviceApp) {
 			t.Errorf("%s: exit %d, want 1 and %q:\n%s", tt.refusal.Error, r.code, tt.wantIn, r.stderr)
 		}
 		if st, _ := h.status(); st["linked"] != false {

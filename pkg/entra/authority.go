@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -166,7 +167,7 @@ func (a Authority) IsMicrosoft() bool {
 	if err != nil {
 		return false
 	}
-	if IsLoopbackHost(u.Hostname()) || a.Host == DefaultAuthorityHost {
+	if IsLoopbackHost(u.Hostname()) || slices.Contains(microsoftHosts, a.Host) {
 		return true
 	}
 	for alias, issuer := range issuerHosts {
@@ -175,4 +176,44 @@ func (a Authority) IsMicrosoft() bool {
 		}
 	}
 	return false
+}
+
+// microsoftHosts are Microsoft's own authority hosts: the global cloud,
+// the national clouds and their aliases (Microsoft identity platform,
+// "National clouds"). Every app registration there has a GUID for its
+// application (client) ID.
+var microsoftHosts = []string{
+	DefaultAuthorityHost, "https://login.microsoftonline.us", "https://login.partner.microsoftonline.cn",
+	"https://login.microsoftonline.de",
+}
+
+// IsMicrosoftHost reports whether host (canonical, as ParseAuthority
+// writes it) is one of Microsoft's authority hosts, including Azure AD
+// B2C's and External ID's tenant hosts. Other hosts (a stand-in, another
+// OpenID Connect server) may give client IDs of any form.
+func IsMicrosoftHost(host string) bool {
+	if slices.Contains(microsoftHosts, host) {
+		return true
+	}
+	if _, ok := issuerHosts[host]; ok {
+		return true
+	}
+	u, err := url.Parse(host)
+	if err != nil || u.Scheme != "https" {
+		return false
+	}
+	name := strings.ToLower(u.Hostname())
+	return strings.HasSuffix(name, ".b2clogin.com") || strings.HasSuffix(name, ".ciamlogin.com")
+}
+
+// ClientIDProblem says why clientID cannot be an app registration's at
+// host ("" when it can): Microsoft's hosts know only GUIDs, so anything
+// else (a secret pasted in the wrong place, a display name) would only
+// end at an error page after the browser opened.
+func ClientIDProblem(host, clientID string) string {
+	if !IsMicrosoftHost(host) || IsGUID(clientID) {
+		return ""
+	}
+	// Not echoed: a value in the wrong place may be a client secret.
+	return fmt.Sprintf("the client ID (%d characters) is not a GUID: an application (client) ID looks like 00000000-0000-0000-0000-000000000000", len(clientID))
 }

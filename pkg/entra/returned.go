@@ -53,6 +53,17 @@ type ReturnedURLError struct {
 	// AdminConsentURL, set by a caller who knows the app and tenant, is
 	// handed on when Err needs an admin's approval (see HintContext).
 	AdminConsentURL string
+	// StartOver is the command that starts the sign-in again, as the
+	// person started it (with its profile, --sandbox...); "" says
+	// "ms365auth link".
+	StartOver string
+}
+
+func (e *ReturnedURLError) startOver() string {
+	if e.StartOver == "" {
+		return "ms365auth link"
+	}
+	return e.StartOver
 }
 
 func (e *ReturnedURLError) Error() string {
@@ -92,25 +103,25 @@ func (e *ReturnedURLError) explain() (cause, fix string) {
 			"copy the address bar of the page Microsoft sends you to after signing in; it starts with " + startsWith
 	case ErrorRedirect:
 		if e.Err == nil {
-			return "sign-in failed", "run `ms365auth link` again"
+			return "sign-in failed", "run `" + e.startOver() + "` again"
 		}
-		fix := asFixLine(Hint(e.Err.Code, HintContext{RedirectURI: e.RedirectURI, AdminConsentURL: e.AdminConsentURL}))
+		fix := asFixLine(Hint(e.Err.Code, HintContext{RedirectURI: e.RedirectURI, AdminConsentURL: e.AdminConsentURL, LinkCommand: e.StartOver, ReauthCommand: e.StartOver}))
 		if fix == "" && e.Err.Suberror == "cancel" {
-			fix = "run `ms365auth link` again and finish signing in"
+			fix = "run `" + e.startOver() + "` again and finish signing in"
 		}
 		if fix == "" && e.Err.Err == "access_denied" {
-			fix = "run `ms365auth link` again and accept the permissions the app asks for"
+			fix = "run `" + e.startOver() + "` again and accept the permissions the app asks for"
 		}
 		return "sign-in failed: " + e.Err.Error(), fix
 	case StateMismatch:
 		return "this URL does not belong to this sign-in (its state is missing or different): it is from another attempt, or was cut short when copied",
-			"use the URL from the browser window this run opened, or run `ms365auth link` again"
+			"use the URL from the browser window this run opened, or run `" + e.startOver() + "` again"
 	case Repeated:
 		return "this URL carries its code or state more than once, which a real redirect never does: it was altered, or pasted together from two",
 			"copy the address bar of the page you land on once, as it is"
 	case AdminConsent:
 		return "this is the answer to an admin consent request (admin_consent=…), not to a sign-in, so it holds no code",
-			"the consent is recorded: run `ms365auth link` again, sign in, and paste the URL of that sign-in"
+			"the consent is recorded: run `" + e.startOver() + "` again, sign in, and paste the URL of that sign-in"
 	case MissingCode:
 		return "no authorization code: the URL was probably cut short when copied (codes run to ~1,500 characters)",
 			"copy the whole address bar, or pass it with --returned-url or on standard input"

@@ -78,7 +78,12 @@ func (p Paste) read(ctx context.Context, auth *Authorization) (string, error) {
 			return "", err
 		}
 	}
-	return entra.ParseReturnedURL(raw, auth.RedirectURI, auth.State)
+	code, err := entra.ParseReturnedURL(raw, auth.RedirectURI, auth.State)
+	var rue *entra.ReturnedURLError
+	if errors.As(err, &rue) {
+		rue.StartOver = p.StartOver // its fix names the command this sign-in began with
+	}
+	return code, err
 }
 
 func (p Paste) say(msg string) { io.WriteString(p.Out, msg+"\n") }

@@ -5,6 +5,7 @@ package interrupt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,23 +18,50 @@ import (
 // itself (closing listeners, releasing locks) before the process ends.
 const Grace = 5 * time.Second
 
-// Context returns a context cancelled by the first SIGINT or SIGTERM. A
-// second signal, or the end of grace after the first, ends the process
-// with exit status 1, after a line on stderr; a fifth of the way through
-// grace, a process still running says that a second signal stops it at
-// once. stop undoes it all.
+// Signaled is why a context of Context was cancelled: a signal arrived.
+type Signaled struct{ Signal os.Signal }
+
+func (s Signaled) Error() string { return "interrupted by " + s.Signal.String() }
+
+// SignalOf is the signal that cancelled ctx (a context of Context), nil
+// when none did.
+func SignalOf(ctx context.Context) os.Signal {
+	var s Signaled
+	if errors.As(context.Cause(ctx), &s) {
+		return s.Signal
+	}
+	return nil
+}
+
+// ExitStatus is the status of a process that a signal ended, as shells
+// report one: 128 plus the signal's number, so 130 for SIGINT (Ctrl-C)
+// and 143 for SIGTERM; 1 for a signal without a number.
+func ExitStatus(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
+}
+
+// Context returns a context cancelled by the first SIGINT or SIGTERM, with
+// Signaled as its cause. A second signal, or the end of grace after the
+// first, ends the process with the first signal's ExitStatus, after a line
+// on stderr; a fifth of the way through grace, a process still running
+// says that a second signal stops it at once. stop undoes it all.
 func Context(parent context.Context, grace time.Duration, stderr io.Writer) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancelCause := context.WithCancelCause(parent)
+	cancel := func() { cancelCause(context.Canceled) }
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
+		var first os.Signal
 		select {
-		case <-signals:
+		case first = <-signals:
 		case <-done:
 			return
 		}
-		cancel()
+		cancelCause(Signaled{Signal: first})
 		notice, end := time.NewTimer(grace/5), time.NewTimer(grace)
 		defer notice.Stop()
 		defer end.Stop()
@@ -41,12 +69,12 @@ func Context(parent context.Context, grace time.Duration, stderr io.Writer) (ctx
 			select {
 			case <-signals:
 				fmt.Fprintln(stderr, "interrupted again: stopped at once")
-				os.Exit(1)
+				os.Exit(ExitStatus(first))
 			case <-notice.C:
 				fmt.Fprintln(stderr, "interrupted: still stopping; interrupt again to stop at once")
 			case <-end.C:
 				fmt.Fprintf(stderr, "interrupted: still busy %s later, stopped\n", grace)
-				os.Exit(1)
+				os.Exit(ExitStatus(first))
 			case <-done:
 				return
 			}

@@ -19,6 +19,8 @@ var ExitStatuses = []ExitStatus{
 	{0, "success", "Success."},
 	{1, "error", "An error; the message on standard error says what happened and what to do."},
 	{3, "a person must sign in interactively", "A person must sign in interactively; the message names the command to run."},
+	{130, "Ctrl-C", "Interrupted by Ctrl-C (SIGINT): 128 plus the signal's number, as shells report it."},
+	{143, "SIGTERM", "Ended by SIGTERM (a service manager, timeout(1)): 128 plus its number."},
 }
 
 // Variable is an environment variable ms365auth reads, or sets for a

@@ -18,7 +18,7 @@ func ExitSummary() string {
 // Text renders the tables for --help: plain text, wrapped to 80 columns.
 func Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Exit codes: %s.\n\nEnvironment:\n", ExitSummary())
+	fmt.Fprintf(&b, "%s\nEnvironment:\n", wrap("Exit codes: "+ExitSummary()+".", "", 80))
 	for _, v := range Environment {
 		fmt.Fprintf(&b, "  %s\n%s", v.Name, wrap(v.Meaning, "      ", 80))
 	}

@@ -50,6 +50,10 @@ type Profile struct {
 	Confidential bool   `json:"confidential,omitempty"`
 	Store        string `json:"store,omitempty"`
 	Sandbox      bool   `json:"sandbox,omitempty"`
+	// LoggedOut says logout removed the tokens (and a sign-in has not
+	// stored new ones): a second logout or forgetting the settings need
+	// not reach the store.
+	LoggedOut bool `json:"logged_out,omitempty"`
 }
 
 // Config is the whole settings file.

@@ -59,7 +59,11 @@ const (
 	// busHint is for a bus that is somewhere ms365auth does not look.
 	busHint = "point DBUS_SESSION_BUS_ADDRESS at the bus (e.g. DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG_RUNTIME_DIR/bus)"
 	// FileStoreHint is the remedy of last resort: keep the tokens in files.
-	FileStoreHint = "or keep the tokens in a file instead: link --store file (or MS365AUTH_STORE=file)"
+	// The command line fills in the command that does it for the profile
+	// at hand (FileStoreCommand).
+	FileStoreHint = "or keep the tokens in a file instead: " + FileStoreCommand + " (or MS365AUTH_STORE=file)"
+	// FileStoreCommand is the command in FileStoreHint.
+	FileStoreCommand = "ms365auth link --store file"
 
 	noBusRemedy = "Start a Secret Service in a desktop or systemd user session (for cron and SSH: loginctl enable-linger $USER); " +
 		busHint + "; " + FileStoreHint + "."

@@ -1,0 +1,108 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ms365auth/ms365auth/pkg/profile"
+	"github.com/ms365auth/ms365auth/pkg/store"
+)
+
+// NotLinkedError is what Logout meets when there is nothing to remove: a
+// profile never linked, or logged out already.
+type NotLinkedError struct {
+	Profile string
+	// HasSettings says the settings file still knows the profile (a
+	// logout without --forget keeps them).
+	HasSettings bool
+}
+
+func (e *NotLinkedError) Error() string {
+	if e.HasSettings {
+		again := "ms365auth link" + ProfileFlag(e.Profile)
+		if e.Profile == profile.SandboxName {
+			again = "ms365auth link --sandbox"
+		}
+		return "it is not linked (it was logged out), so nothing was removed; sign in again with: " + again
+	}
+	return "nothing is linked to this profile, so nothing was removed; ms365auth status --all lists the profiles"
+}
+
+// Logout removes profile name's tokens and client secret, under its lock
+// so that a refresh running meanwhile cannot save them back, and notes in
+// the settings that it is logged out: a second logout, or forgetting the
+// settings, then needs no store (a keyring may be out of reach by then).
+// Nothing to remove is a *NotLinkedError. Tokens left in a store without
+// settings are removed too.
+func (s *Service) Logout(ctx context.Context, name string) error {
+	unlock, err := s.Lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Read under the lock: a move finishing meanwhile switches the store.
+	p, _, err := s.d.Settings.Get(name)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.LoggedOut {
+		return &NotLinkedError{Profile: name, HasSettings: true}
+	}
+	st, err := s.OpenProfileStore(p)
+	if err != nil {
+		return err
+	}
+	// A record that exists but cannot be read is still removed.
+	_, err = st.Load(name)
+	gone := errors.Is(err, store.ErrNotFound)
+	if isUnavailable(err) {
+		return forRemoval(err)
+	}
+	// One failure is enough: a keyring that is unavailable for the tokens
+	// is unavailable for the secret too.
+	if err := st.Delete(name); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return forRemoval(err)
+	}
+	if err := st.DeleteSecret(name); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return forRemoval(err)
+	}
+	s.DropPending(name)
+	if p != nil {
+		if err := s.d.Settings.Update(func(c *profile.Config) {
+			if cur := c.Get(name); cur != nil {
+				cur.LoggedOut = true
+			}
+		}); err != nil {
+			return fmt.Errorf("the tokens were removed, but the settings could not be saved: %w", err)
+		}
+	}
+	if gone {
+		return &NotLinkedError{Profile: name, HasSettings: p != nil}
+	}
+	return nil
+}
+
+// Forget removes the named profiles' settings; it needs no store.
+func (s *Service) Forget(names []string) error {
+	return s.d.Settings.Update(func(c *profile.Config) {
+		for _, name := range names {
+			c.Remove(name)
+		}
+	})
+}
+
+func isUnavailable(err error) bool {
+	var ue *store.UnavailableError
+	return errors.As(err, &ue)
+}
+
+// forRemoval fits a store error to removing tokens: the way out of keeping
+// them in files instead does not reach the tokens already in the keyring.
+func forRemoval(err error) error {
+	var ue *store.UnavailableError
+	if errors.As(err, &ue) {
+		return ue.WithoutFileStoreHint()
+	}
+	return err
+}
