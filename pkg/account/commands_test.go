@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -26,7 +26,7 @@ func TestLinkCommand(t *testing.T) {
 	f.link("work", f.keyring)
 	moreScopes := f.profile("work")
 	moreScopes.Scopes = append(moreScopes.Scopes, "https://graph.microsoft.com/Mail.Send")
-	inFiles := first("x", entratest.DefaultClientID, profile.Change{Tenant: "organizations"})
+	inFiles := first("x", entrasim.DefaultClientID, profile.Change{Tenant: "organizations"})
 	inFiles.Store = StoreFile
 	sandbox := func(store string) *profile.Profile {
 		scopes, _ := entra.ResolveScopes(SandboxScopes())
@@ -38,7 +38,7 @@ func TestLinkCommand(t *testing.T) {
 		want string
 	}{
 		{"first link, in files, another tenant", inFiles,
-			"ms365auth link --profile x --device --client-id " + entratest.DefaultClientID + " --tenant organizations --store file"},
+			"ms365auth link --profile x --device --client-id " + entrasim.DefaultClientID + " --tenant organizations --store file"},
 		{"a client ID that is not a GUID is not echoed", first("y", "not-a-guid", profile.Change{}),
 			"ms365auth link --profile y --device --client-id <application ID>"},
 		{"linked, asking for more scopes", moreScopes,

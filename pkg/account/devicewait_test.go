@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -100,7 +100,7 @@ func TestReauthByDeviceEndsInTheLink(t *testing.T) {
 		{"expired", nil, func(f *fixture, n DeviceNotice) { f.srv.ExpireDeviceCodes() }, 15 * time.Minute, "expired", flow.ErrDeviceExpired},
 		{"wait over", nil, nil, 2 * time.Second, "within --device-wait 2s", flow.ErrDeviceTimeout},
 		{"blocked by Conditional Access", func(f *fixture) { f.srv.BlockDeviceCodeFlow(true) }, func(f *fixture, n DeviceNotice) {
-			var pe *entratest.PageError
+			var pe *entrasim.PageError
 			if err := f.srv.ApproveDevice(n.UserCode); !errors.As(err, &pe) || pe.Code != 53003 {
 				f.t.Errorf("the page said %v, want 53003", err)
 			}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -88,7 +88,7 @@ func (m *memStore) DeleteSecret(p string) error {
 // test moves.
 type fixture struct {
 	t        *testing.T
-	srv      *entratest.Server
+	srv      *entrasim.Server
 	svc      *Service
 	keyring  *memStore
 	file     *memStore
@@ -104,7 +104,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, srv: entratest.NewServer(), keyring: newMemStore("keyring"), file: newMemStore("file"), now: time.Now()}
+	f := &fixture{t: t, srv: entrasim.NewServer(), keyring: newMemStore("keyring"), file: newMemStore("file"), now: time.Now()}
 	t.Cleanup(f.srv.Close)
 	f.settings = profile.SettingsAt(filepath.Join(t.TempDir(), "config.json"))
 	runtime := t.TempDir()
@@ -162,7 +162,7 @@ func (f *fixture) expireIn(st store.Store, name string, d time.Duration) *store.
 // profile is the settings of a profile for the double's default app.
 func (f *fixture) profile(name string) *profile.Profile {
 	return &profile.Profile{
-		Name: name, ClientID: entratest.DefaultClientID, Tenant: "common", AuthorityHost: f.srv.URL,
+		Name: name, ClientID: entrasim.DefaultClientID, Tenant: "common", AuthorityHost: f.srv.URL,
 		Scopes: append([]string{"User.Read", "offline_access", "openid", "profile"}, f.extraScopes...), Method: profile.MethodPaste,
 		RedirectURI: f.srv.URL + "/common/oauth2/nativeclient",
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -176,7 +176,7 @@ func TestRefusalNeedsAPersonAndIsRemembered(t *testing.T) {
 func TestRefusalForOtherScopesLeavesTheProfileAlone(t *testing.T) {
 	f := newFixture(t)
 	f.link("default", f.keyring)
-	f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 65001, Message: "The user or administrator has not consented to use the application."})
+	f.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: 65001, Message: "The user or administrator has not consented to use the application."})
 	_, err := f.svc.AccessToken(ctx, "default", TokenRequest{Scopes: []string{"https://outlook.office.com/SMTP.Send"}})
 	var sr *SignInRequiredError
 	if !errors.As(err, &sr) || !strings.Contains(sr.Run, "--scopes 'User.Read,https://outlook.office.com/SMTP.Send'") {
@@ -451,7 +451,7 @@ func TestAdminApprovalHandsOnTheConsentLink(t *testing.T) {
 			f := newFixture(t)
 			f.link("default", f.keyring)
 			f.expireIn(f.keyring, "default", -time.Minute)
-			f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: c.code, Message: "Need admin approval."})
+			f.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: c.code, Message: "Need admin approval."})
 			_, err := f.svc.AccessToken(ctx, "default", TokenRequest{Scopes: c.scopes})
 			var sr *SignInRequiredError
 			if !errors.As(err, &sr) {
@@ -473,7 +473,7 @@ func TestAdminApprovalHandsOnTheConsentLink(t *testing.T) {
 			gotScope := strings.Fields(q.Get("scope"))
 			slices.Sort(wantScope)
 			slices.Sort(gotScope)
-			if u.Path != "/organizations/v2.0/adminconsent" || q.Get("client_id") != entratest.DefaultClientID ||
+			if u.Path != "/organizations/v2.0/adminconsent" || q.Get("client_id") != entrasim.DefaultClientID ||
 				q.Get("redirect_uri") != f.srv.URL+"/common/oauth2/nativeclient" || !slices.Equal(gotScope, wantScope) {
 				t.Errorf("admin consent link %s", after)
 			}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -297,7 +297,7 @@ func TestLongClaimsAreSavedForReauth(t *testing.T) {
 		f := newFixture(t)
 		f.link("work", f.keyring)
 		f.expireIn(f.keyring, "work", -time.Minute)
-		f.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 50076, Suberror: "basic_action", Claims: claims,
+		f.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: 50076, Suberror: "basic_action", Claims: claims,
 			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication."})
 		_, err := f.svc.AccessToken(ctx, "work", TokenRequest{})
 		var sr *SignInRequiredError

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // adminConsentLink finds the admin consent link in out and checks that it
@@ -21,15 +21,15 @@ func adminConsentLink(t *testing.T, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q := u.Query(); u.Path != "/organizations/v2.0/adminconsent" || q.Get("client_id") != testClientID || q.Get("scope") == "" || q.Get("redirect_uri") != entratest.NativeClientRedirectURI {
+	if q := u.Query(); u.Path != "/organizations/v2.0/adminconsent" || q.Get("client_id") != testClientID || q.Get("scope") == "" || q.Get("redirect_uri") != entrasim.NativeClientRedirectURI {
 		t.Errorf("admin consent link %s", u)
 	}
 }
 
-var needAdminApproval = entratest.TokenError{Error: "invalid_grant", Code: 90094,
+var needAdminApproval = entrasim.TokenError{Error: "invalid_grant", Code: 90094,
 	Message: "Admin consent is required for the permissions requested by this application."}
 
-var noConsent = entratest.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
+var noConsent = entrasim.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
 	Message: "The user or administrator has not consented to use the application."}
 
 // TestAdminConsentLinkInLink: link whose code Entra will not redeem

@@ -13,7 +13,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // session runs the binary and calls onLine for each line it prints on
@@ -68,7 +68,7 @@ func (h *harness) browse(link string) (int, string) {
 }
 
 func TestLinkAltPublicClient(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	var page string
 	r := h.session(func(line string, stdin io.WriteCloser) {
 		if isSignInLink(line) {
@@ -107,10 +107,10 @@ func TestLinkAltPublicClient(t *testing.T) {
 func TestLinkAltConfidentialFixedPort(t *testing.T) {
 	const redirect = "http://127.0.0.1:8765/api/ms365_calendar"
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{
+	h.srv.AddApp(entrasim.App{
 		ClientID: "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: redirect, Platform: entratest.Web}},
-		Secrets:   []entratest.Secret{{ID: "b0b0b0b0-0000-4000-8000-000000000001", Value: "s3cr3t~value.for-tests"}},
+		Redirects: []entrasim.Redirect{{URI: redirect, Platform: entrasim.Web}},
+		Secrets:   []entrasim.Secret{{ID: "b0b0b0b0-0000-4000-8000-000000000001", Value: "s3cr3t~value.for-tests"}},
 	})
 	h.env = append(h.env, "MS365AUTH_CLIENT_SECRET=s3cr3t~value.for-tests")
 	var page string
@@ -137,7 +137,7 @@ func TestLinkAltConfidentialFixedPort(t *testing.T) {
 }
 
 func TestLinkAltErrorCallbackAndTimeout(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	h.srv.DenyConsent(true)
 	var page string
 	r := h.session(func(line string, _ io.WriteCloser) {
@@ -181,7 +181,7 @@ func TestLinkAltPortInUse(t *testing.T) {
 
 func TestLinkDevice(t *testing.T) {
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{ClientID: "d3a1c3c0-0000-4000-8000-000000000000", MultiTenant: true, AllowPublicClientFlows: true})
+	h.srv.AddApp(entrasim.App{ClientID: "d3a1c3c0-0000-4000-8000-000000000000", MultiTenant: true, AllowPublicClientFlows: true})
 	h.srv.SetDeviceInterval(time.Second)
 	run := func(decide func(code string) error) result {
 		next := false
@@ -214,7 +214,7 @@ func TestLinkDevice(t *testing.T) {
 // CLI says nothing has arrived and keeps waiting, with a countdown, then
 // finishes by itself when the browser lands on the listener.
 func TestLinkAltOnTerminal(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, "link", "--alt", "--no-browser", "--client-id", testClientID)

@@ -12,29 +12,29 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/graphtest"
+	"github.com/ms365auth/ms365auth/pkg/graphsim"
 )
 
 // withGraph links the default profile with scopes and starts a Graph
 // double trusting the Entra double's tokens; api is pointed at it.
-func withGraph(t *testing.T, scopes string) (*harness, *graphtest.Server) {
+func withGraph(t *testing.T, scopes string) (*harness, *graphsim.Server) {
 	t.Helper()
 	h := newHarness(t)
 	if r := h.link(h.signIn, "--client-id", testClientID, "--scopes", scopes); r.code != 0 {
 		t.Fatalf("link exit %d:\n%s", r.code, r.stderr)
 	}
-	g := graphtest.NewServer(h.srv)
+	g := graphsim.NewServer(h.srv)
 	t.Cleanup(g.Close)
 	h.env = append(h.env, "MS365AUTH_GRAPH_URL="+g.URL)
 	return h, g
 }
 
 // addWeek puts n events into the double's calendar.
-func addWeek(g *graphtest.Server, n int) {
+func addWeek(g *graphsim.Server, n int) {
 	start := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	for i := range n {
 		at := start.Add(time.Duration(i) * 2 * time.Hour)
-		g.AddEvents(graphtest.Event{ID: fmt.Sprint("event-", i), Subject: fmt.Sprint("Meeting ", i), Start: at, End: at.Add(time.Hour)})
+		g.AddEvents(graphsim.Event{ID: fmt.Sprint("event-", i), Subject: fmt.Sprint("Meeting ", i), Start: at, End: at.Add(time.Hour)})
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/graphtest"
+	"github.com/ms365auth/ms365auth/pkg/graphsim"
 )
 
 // These tests hold api to Graph as it behaves on the wire (its throttling,
@@ -59,9 +59,9 @@ func TestAPIRetryAfterForms(t *testing.T) {
 func TestAPIRetriesBrokenConnectionsOfAGet(t *testing.T) {
 	h, g := withGraph(t, "calendar")
 	addWeek(g, 3)
-	g.CutConnections(1, graphtest.CutBeforeAnswer)
-	g.CutConnections(1, graphtest.CutMidAnswer)
-	g.CutConnections(1, graphtest.Stall)
+	g.CutConnections(1, graphsim.CutBeforeAnswer)
+	g.CutConnections(1, graphsim.CutMidAnswer)
+	g.CutConnections(1, graphsim.Stall)
 	r := h.run("", "api", "/me/events", "--timeout", "1s", "--jq", ".value[].subject")
 	if r.code != 0 || r.stdout != "Meeting 0\nMeeting 1\nMeeting 2\n" {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
@@ -86,7 +86,7 @@ func TestAPIRetriesBrokenConnectionsOfAGet(t *testing.T) {
 func TestAPINeverSendsAPostTwice(t *testing.T) {
 	h, g := withGraph(t, "mail-send")
 	send := []string{"api", "/me/sendMail", "-f", "message[subject]=Once", "-f", "message[toRecipients][][emailAddress][address]=megan@contoso.example"}
-	g.CutConnections(1, graphtest.CutBeforeAnswer)
+	g.CutConnections(1, graphsim.CutBeforeAnswer)
 	r := h.run("", send...)
 	if r.code != 1 || !strings.Contains(r.stderr, "may or may not have been applied") || strings.Contains(r.stderr, "trying again") {
 		t.Errorf("cut: exit %d, stderr:\n%s", r.code, r.stderr)
@@ -152,7 +152,7 @@ func TestAPIPaginatesADeltaQuery(t *testing.T) {
 	if r.code != 0 || err != nil || !strings.Contains(string(link), "$deltatoken=") || r.stderr != "" {
 		t.Fatalf("--delta-link: exit %d, file %q (%v), stderr:\n%s", r.code, link, err, r.stderr)
 	}
-	g.AddEvents(graphtest.Event{ID: "new", Subject: "Added later", Start: time.Now(), End: time.Now().Add(time.Hour)})
+	g.AddEvents(graphsim.Event{ID: "new", Subject: "Added later", Start: time.Now(), End: time.Now().Add(time.Hour)})
 	r = h.run("", "api", "--paginate", "--jq", ".subject", "--delta-link", state, strings.TrimSpace(string(link)))
 	if r.code != 0 || r.stdout != "Added later\n" {
 		t.Errorf("from the delta link: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/cli"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // reportMedian adds the median of samples as a metric: wall times of whole
@@ -97,8 +97,8 @@ func BenchmarkReturnedURLToStored(b *testing.B) {
 // the command done, minus the token endpoint's own time.
 func BenchmarkCallbackToStored(b *testing.B) {
 	h := newBenchHarness(b)
-	h.srv.AddApp(entratest.App{ClientID: benchAltClientID, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop}}})
+	h.srv.AddApp(entrasim.App{ClientID: benchAltClientID, MultiTenant: true,
+		Redirects: []entrasim.Redirect{{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop}}})
 	for _, kv := range h.env {
 		k, v, _ := strings.Cut(kv, "=")
 		b.Setenv(k, v)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -24,7 +24,7 @@ const mfaRedirectURI = "https://login.microsoftonline.com/organizations/oauth2/v
 
 // browserHarness is a harness whose double shows sign-in pages and whose
 // BROWSER hands the link to the test.
-func browserHarness(t *testing.T, redirects ...entratest.Redirect) (*harness, *browser, <-chan string) {
+func browserHarness(t *testing.T, redirects ...entrasim.Redirect) (*harness, *browser, <-chan string) {
 	t.Helper()
 	b := newBrowser(t)
 	h := newHarness(t, redirects...)
@@ -69,40 +69,40 @@ func TestBrowserPrimaryMethod(t *testing.T) {
 	link := startSignIn(t, term, urls)
 
 	b.open(link, "sign-in form")
-	b.signIn(entratest.DefaultUsername, entratest.DefaultPassword, "consent")
+	b.signIn(entrasim.DefaultUsername, entrasim.DefaultPassword, "consent")
 	if diff := cmp.Diff([]string{"Calendars.Read", "offline_access", "openid", "profile"}, b.permissions()); diff != "" {
 		t.Errorf("consent page permissions (-want +got):\n%s", diff)
 	}
 	b.click("accept", "returned page")
-	pasteAddressBar(t, b, term, entratest.NativeClientRedirectURI)
+	pasteAddressBar(t, b, term, entrasim.NativeClientRedirectURI)
 
 	if code := term.wait(); code != 0 {
 		t.Fatalf("link exit %d:\n%s", code, term.transcript())
 	}
-	if !strings.Contains(term.transcript(), "Linked "+entratest.DefaultUsername) {
+	if !strings.Contains(term.transcript(), "Linked "+entrasim.DefaultUsername) {
 		t.Errorf("no confirmation:\n%s", term.transcript())
 	}
 	rec := loadRecord(t, "default")
-	if rec.AccessToken == "" || rec.RefreshToken == "" || rec.Account != entratest.DefaultUsername {
+	if rec.AccessToken == "" || rec.RefreshToken == "" || rec.Account != entrasim.DefaultUsername {
 		t.Fatalf("stored record: account=%q access=%t refresh=%t", rec.Account, rec.AccessToken != "", rec.RefreshToken != "")
 	}
 	if info, ok := h.srv.LookupAccessToken(rec.AccessToken); !ok || !slices.Contains(info.Scopes, "Calendars.Read") {
 		t.Errorf("the stored access token is not one the double issued for Calendars.Read: %+v", info)
 	}
 	st, sr := h.status()
-	if sr.code != 0 || st["state"] != "valid" || st["method"] != "paste" || st["account"] != entratest.DefaultUsername {
+	if sr.code != 0 || st["state"] != "valid" || st["method"] != "paste" || st["account"] != entrasim.DefaultUsername {
 		t.Errorf("status (exit %d): %v", sr.code, st)
 	}
 	assertNoTokens(t, rec, term.transcript(), sr.all())
 }
 
 func TestBrowserAlternateMethod(t *testing.T) {
-	h, b, urls := browserHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h, b, urls := browserHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	term := h.onTerminal(t, "link", "--alt", "--client-id", testClientID)
 	link := startSignIn(t, term, urls)
 
 	b.open(link, "sign-in form")
-	b.signIn(entratest.DefaultUsername, entratest.DefaultPassword, "consent")
+	b.signIn(entrasim.DefaultUsername, entrasim.DefaultPassword, "consent")
 	b.click("accept", "listener page")
 	if addr := b.addressBar(); !strings.HasPrefix(addr, "http://localhost:") || !strings.Contains(addr, "/api/ms365auth?") {
 		t.Errorf("the browser ended on %s, want the listener", addr)
@@ -127,9 +127,9 @@ func TestBrowserAlternateMethod(t *testing.T) {
 }
 
 func TestBrowserMFA(t *testing.T) {
-	h, b, urls := browserHarness(t, entratest.Redirect{URI: mfaRedirectURI, Platform: entratest.MobileDesktop})
+	h, b, urls := browserHarness(t, entrasim.Redirect{URI: mfaRedirectURI, Platform: entrasim.MobileDesktop})
 	const megan, password = "megan@contoso.example", "megan-sandbox-pw"
-	h.srv.AddUser(entratest.User{Username: megan, Name: "Megan Bowen", Password: password, MFA: true})
+	h.srv.AddUser(entrasim.User{Username: megan, Name: "Megan Bowen", Password: password, MFA: true})
 	term := h.onTerminal(t, "link", "--client-id", testClientID, "--tenant", "organizations", "--redirect-uri", mfaRedirectURI)
 	link := startSignIn(t, term, urls)
 
@@ -140,7 +140,7 @@ func TestBrowserMFA(t *testing.T) {
 	if text := b.text(); !strings.Contains(text, "AADSTS500121") {
 		t.Errorf("a wrong code was not refused:\n%s", text)
 	}
-	b.fill("otp", entratest.MFACode)
+	b.fill("otp", entrasim.MFACode)
 	b.click("verify", "consent")
 	b.click("accept", "returned page")
 	pasteAddressBar(t, b, term, mfaRedirectURI)
@@ -187,9 +187,9 @@ func TestBrowserCancelledConsent(t *testing.T) {
 	link := startSignIn(t, term, urls)
 
 	b.open(link, "sign-in form")
-	b.signIn(entratest.DefaultUsername, entratest.DefaultPassword, "consent")
+	b.signIn(entrasim.DefaultUsername, entrasim.DefaultPassword, "consent")
 	b.click("cancel", "returned page")
-	returned := pasteAddressBar(t, b, term, entratest.NativeClientRedirectURI)
+	returned := pasteAddressBar(t, b, term, entrasim.NativeClientRedirectURI)
 	if !strings.Contains(returned, "error=access_denied") {
 		t.Errorf("returned URL carries no access_denied: %s", returned)
 	}
@@ -239,12 +239,12 @@ func TestBrowserReauthAsksOnlyForNewPermissions(t *testing.T) {
 	term := h.onTerminal(t, "reauth", "--scopes", "User.Read,calendar-write")
 	link := startSignIn(t, term, urls)
 	b.open(link, "sign-in form")
-	b.signIn(entratest.DefaultUsername, entratest.DefaultPassword, "consent")
+	b.signIn(entrasim.DefaultUsername, entrasim.DefaultPassword, "consent")
 	if diff := cmp.Diff([]string{"Calendars.ReadWrite"}, b.permissions()); diff != "" {
 		t.Errorf("consent page permissions (-want +got):\n%s", diff)
 	}
 	b.click("accept", "returned page")
-	pasteAddressBar(t, b, term, entratest.NativeClientRedirectURI)
+	pasteAddressBar(t, b, term, entrasim.NativeClientRedirectURI)
 
 	if code := term.wait(); code != 0 {
 		t.Fatalf("reauth exit %d:\n%s", code, term.transcript())

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -133,8 +133,8 @@ func deviceHarness(t *testing.T) (*harness, *store.Record) {
 // allowDeviceCode turns on "Allow public client flows" for the test app,
 // which device code sign-in needs, and polls every second.
 func allowDeviceCode(h *harness) {
-	h.srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, AllowPublicClientFlows: true,
-		Redirects: []entratest.Redirect{{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop}}})
+	h.srv.AddApp(entrasim.App{ClientID: testClientID, MultiTenant: true, AllowPublicClientFlows: true,
+		Redirects: []entrasim.Redirect{{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop}}})
 	h.srv.SetDeviceInterval(time.Second)
 }
 
@@ -197,19 +197,19 @@ func TestDeviceWaitFromCron(t *testing.T) {
 func TestDeviceWaitFallsBackToTheLink(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		setup  func(*entratest.Server)
-		phone  func(*entratest.Server, string) error
+		setup  func(*entrasim.Server)
+		phone  func(*entrasim.Server, string) error
 		reason string
 	}{
-		{"declined", nil, (*entratest.Server).DeclineDevice, "declined"},
-		{"blocked", func(s *entratest.Server) { s.BlockDeviceCodeFlow(true) }, func(s *entratest.Server, code string) error {
-			var pe *entratest.PageError
+		{"declined", nil, (*entrasim.Server).DeclineDevice, "declined"},
+		{"blocked", func(s *entrasim.Server) { s.BlockDeviceCodeFlow(true) }, func(s *entrasim.Server, code string) error {
+			var pe *entrasim.PageError
 			if err := s.ApproveDevice(code); !errors.As(err, &pe) || pe.Code != 53003 {
 				return err
 			}
 			return nil
 		}, "Conditional Access blocks device code sign-in (AADSTS53003)"},
-		{"expired", nil, func(s *entratest.Server, _ string) error { s.ExpireDeviceCodes(); return nil }, "expired"},
+		{"expired", nil, func(s *entrasim.Server, _ string) error { s.ExpireDeviceCodes(); return nil }, "expired"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h, _ := deviceHarness(t)

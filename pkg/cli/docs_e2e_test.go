@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
-	"github.com/ms365auth/ms365auth/pkg/graphtest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
+	"github.com/ms365auth/ms365auth/pkg/graphsim"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -373,8 +373,8 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 	for _, d := range docs {
 		t.Run(filepath.Base(d.file), func(t *testing.T) {
 			h := newHarness(t,
-				entratest.Redirect{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop},
-				entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop},
+				entrasim.Redirect{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop},
+				entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop},
 			)
 			// A browser that opens nothing, for commands the docs show
 			// without --no-browser; files the commands write go to a
@@ -382,7 +382,7 @@ func TestDocsRunAgainstTheDouble(t *testing.T) {
 			h.env = append(h.env, "BROWSER=true")
 			h.dir = t.TempDir()
 			// api's requests go to the Graph double.
-			g := graphtest.NewServer(h.srv)
+			g := graphsim.NewServer(h.srv)
 			t.Cleanup(g.Close)
 			addWeek(g, 3)
 			h.env = append(h.env, "MS365AUTH_GRAPH_URL="+g.URL)
@@ -462,7 +462,7 @@ func runDocCommand(t *testing.T, h *harness, c docCommand) result {
 		return result{}
 	case c.has("consumers"):
 		// A person with a personal Microsoft account, the recipe's.
-		hh.srv.AddUser(entratest.User{Username: personalUser, Name: "Adele Vance", TenantID: entratest.ConsumersTenantID})
+		hh.srv.AddUser(entrasim.User{Username: personalUser, Name: "Adele Vance", TenantID: entrasim.ConsumersTenantID})
 		defer hh.srv.SignInAs(hh.srv.SignedIn())
 		hh.srv.SignInAs(personalUser)
 		return hh.link(hh.signIn, c.args[1:]...)

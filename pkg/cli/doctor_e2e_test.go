@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
 )
 
@@ -117,7 +117,7 @@ func TestDoctorUsesTheLinkedProfile(t *testing.T) {
 func TestDoctorFindsRegistrationProblems(t *testing.T) {
 	const singleTenant = "3e8d1c2b-7a6f-4e5d-9c8b-1a2b3c4d5e6f"
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{ClientID: singleTenant, Redirects: []entratest.Redirect{{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop}}})
+	h.srv.AddApp(entrasim.App{ClientID: singleTenant, Redirects: []entrasim.Redirect{{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop}}})
 	cases := []struct {
 		name    string
 		args    []string
@@ -178,7 +178,7 @@ func TestDoctorFindsRegistrationProblems(t *testing.T) {
 }
 
 func TestDoctorDeviceAndAlt(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	rep, c, r := h.doctor("--device", "--client-id", testClientID)
 	if r.code != 0 || c["app"].Status != "ok" {
 		t.Errorf("--device: exit %d: %+v", r.code, rep)

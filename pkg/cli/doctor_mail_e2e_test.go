@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
 )
 
@@ -34,7 +34,7 @@ func (w *mailWorld) mailHosts() []string {
 func newExchangeWorld(t *testing.T, e mailtest.Exchange) *mailWorld {
 	t.Helper()
 	h := newHarness(t)
-	h.srv.AddUser(entratest.User{Username: recipeUser, Name: "Adele Vance"})
+	h.srv.AddUser(entrasim.User{Username: recipeUser, Name: "Adele Vance"})
 	h.srv.SignInAs(recipeUser)
 	w := &mailWorld{harness: h, t: t, home: t.TempDir(), env: slices.Clone(h.env)}
 	w.mail = mailtest.StartExchange(t, mailtest.Options{Lookup: h.srv.LookupAccessToken, Exchange: e})
@@ -157,7 +157,7 @@ func TestDoctorMailFlags(t *testing.T) {
 func BenchmarkDoctorMail(b *testing.B) {
 	mailtest.Require(b, "dovecot", "dovecot-imapd")
 	h := newTBHarness(b)
-	h.srv.AddUser(entratest.User{Username: recipeUser, Name: "Adele Vance"})
+	h.srv.AddUser(entrasim.User{Username: recipeUser, Name: "Adele Vance"})
 	h.srv.SignInAs(recipeUser)
 	mail := mailtest.Start(b, mailtest.Options{Lookup: h.srv.LookupAccessToken})
 	if r := h.link(h.signIn, "--profile", "work", "--client-id", testClientID, "--scopes", "imap,smtp"); r.code != 0 {

@@ -1,7 +1,7 @@
 package cli_test
 
 // End-to-end tests: the real ms365auth binary, run as a separate process,
-// against the Entra double (pkg/entratest) on loopback and a real Secret
+// against the Entra double (pkg/entrasim) on loopback and a real Secret
 // Service (gnome-keyring on a private D-Bus session).
 
 import (
@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -75,13 +75,13 @@ func TestMainLeavesNoTemporaryFiles(t *testing.T) {
 // harness is one user's world: a config dir, a state dir, an Entra double.
 type harness struct {
 	t   testing.TB
-	srv *entratest.Server
+	srv *entrasim.Server
 	env []string
 	cfg string
 	dir string // the working directory of run; "": the test's
 }
 
-func newHarness(t *testing.T, redirects ...entratest.Redirect) *harness {
+func newHarness(t *testing.T, redirects ...entrasim.Redirect) *harness {
 	return newTBHarness(t, redirects...)
 }
 
@@ -93,16 +93,16 @@ func newBenchHarness(b *testing.B) *harness {
 	return h
 }
 
-func newTBHarness(t testing.TB, redirects ...entratest.Redirect) *harness {
+func newTBHarness(t testing.TB, redirects ...entrasim.Redirect) *harness {
 	t.Helper()
 	keyringtest.Require(t) // skips where no Secret Service can run, outside CI
-	srv := entratest.NewServer()
+	srv := entrasim.NewServer()
 	t.Cleanup(srv.Close)
 	if len(redirects) == 0 {
-		redirects = []entratest.Redirect{{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop}}
+		redirects = []entrasim.Redirect{{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop}}
 	}
 	// Like ms365auth's own registration: work, school and personal accounts.
-	srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, PersonalAccounts: true, Redirects: redirects})
+	srv.AddApp(entrasim.App{ClientID: testClientID, MultiTenant: true, PersonalAccounts: true, Redirects: redirects})
 	home := t.TempDir()
 	h := &harness{t: t, srv: srv, cfg: filepath.Join(home, "config")}
 	h.env = append(os.Environ(),
@@ -276,7 +276,7 @@ func TestLinkPrimaryMethod(t *testing.T) {
 	if last.Get("code_challenge_method") != "S256" || len(last.Get("code_challenge")) != 43 || len(last.Get("state")) < 32 {
 		t.Errorf("authorize request lacks PKCE S256 or state: %v", last)
 	}
-	if got := last.Get("redirect_uri"); got != entratest.NativeClientRedirectURI {
+	if got := last.Get("redirect_uri"); got != entrasim.NativeClientRedirectURI {
 		t.Errorf("redirect_uri = %q, want the nativeclient URI", got)
 	}
 
@@ -341,7 +341,7 @@ func TestLinkRejectsBadReturnedURLsAndKeepsTokens(t *testing.T) {
 		{"other redirect", nil, func(link string) string {
 			ret := h.signIn(link)
 			return strings.Replace(ret, "https://login.microsoftonline.com/common/oauth2/nativeclient", "https://example.com/callback", 1)
-		}, entratest.NativeClientRedirectURI},
+		}, entrasim.NativeClientRedirectURI},
 		{"nothing pasted", nil, func(string) string { return "" }, "URL"},
 	}
 	for _, c := range cases {
@@ -368,7 +368,7 @@ func TestLinkRejectsBadReturnedURLsAndKeepsTokens(t *testing.T) {
 }
 
 func TestLinkTolerantPasteAndMFARedirect(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize", Platform: entrasim.MobileDesktop})
 	r := h.link(func(link string) string { return "  <\"" + h.signIn(link) + "\">  " },
 		"--client-id", testClientID, "--tenant", "organizations",
 		"--redirect-uri", "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize")
@@ -395,7 +395,7 @@ func TestLinkExplainsClientErrors(t *testing.T) {
 	})
 	t.Run("web redirect without a secret", func(t *testing.T) {
 		web := "http://localhost/api/ms365auth"
-		h := newHarness(t, entratest.Redirect{URI: web, Platform: entratest.Web})
+		h := newHarness(t, entrasim.Redirect{URI: web, Platform: entrasim.Web})
 		r := h.link(h.signIn, "--client-id", testClientID, "--redirect-uri", web)
 		if r.code != 1 || !strings.Contains(r.stderr, "AADSTS7000218") {
 			t.Errorf("exit %d:\n%s", r.code, r.stderr)

@@ -23,7 +23,7 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // elsewhere is a server a redirect points to; it counts what reaches it.
@@ -42,7 +42,7 @@ func TestTokenEndpointRedirectIsRefused(t *testing.T) {
 	dueForRenewal(t, nil)
 	before := loadRecord(t, "default")
 	evil, hits := elsewhere(t)
-	h.srv.Misbehave(100, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
+	h.srv.Misbehave(100, entrasim.Misbehaviour{RedirectTo: evil.URL + "/steal"})
 	r := h.run("", "token", "--margin", "2h")
 	if hits.Load() != 0 {
 		t.Fatalf("the refresh followed the redirect (%d requests)", hits.Load())
@@ -60,7 +60,7 @@ func TestTokenEndpointRedirectIsRefused(t *testing.T) {
 // is not followed; the doctor says where it pointed.
 func TestDoctorDiscoveryRedirectIsRefused(t *testing.T) {
 	h := newHarness(t)
-	h.srv.Misbehave(1, entratest.Misbehaviour{RedirectTo: h.srv.URL + "/organizations/v2.0/.well-known/openid-configuration"})
+	h.srv.Misbehave(1, entrasim.Misbehaviour{RedirectTo: h.srv.URL + "/organizations/v2.0/.well-known/openid-configuration"})
 	_, c, _ := h.doctor("--client-id", testClientID)
 	if a := c["authority"]; a.Status != "fail" || !strings.Contains(a.Summary, "redirect") {
 		t.Errorf("authority check: %+v", a)
@@ -74,7 +74,7 @@ func TestTokenServesAValidTokenThroughCutAnswers(t *testing.T) {
 	h := linked(t, time.Hour)
 	dueForRenewal(t, nil)
 	current := loadRecord(t, "default").AccessToken
-	h.srv.Misbehave(100, entratest.Misbehaviour{Truncate: true})
+	h.srv.Misbehave(100, entrasim.Misbehaviour{Truncate: true})
 	r := h.run("", "token", "--margin", "2h")
 	if r.code != 0 || r.stdout != current+"\n" || !strings.Contains(r.stderr, "warning:") {
 		t.Errorf("exit %d, same token %t, stderr %q", r.code, r.stdout == current+"\n", r.stderr)
@@ -145,7 +145,7 @@ func TestServerEchoingTheRequestLeaksNothing(t *testing.T) {
 	h := linked(t, time.Hour)
 	dueForRenewal(t, nil)
 	rec := loadRecord(t, "default")
-	h.srv.Misbehave(100, entratest.Misbehaviour{EchoForm: true})
+	h.srv.Misbehave(100, entrasim.Misbehaviour{EchoForm: true})
 	r := h.run("", "token", "--margin", "2h")
 	if r.code != 1 || !strings.Contains(r.stderr, "AADSTS900144") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
@@ -158,7 +158,7 @@ func TestServerEchoingTheRequestLeaksNothing(t *testing.T) {
 func TestServerTextCannotDriveTheTerminal(t *testing.T) {
 	h := newHarness(t)
 	const user = "mallory@contoso.example"
-	h.srv.AddUser(entratest.User{Username: user, Name: "Mallory\x1b]0;pwned\x07\x1b[2J\u202etxt.exe\u009b31m", Password: "pw"})
+	h.srv.AddUser(entrasim.User{Username: user, Name: "Mallory\x1b]0;pwned\x07\x1b[2J\u202etxt.exe\u009b31m", Password: "pw"})
 	h.srv.SignInAs(user)
 	r := h.link(h.signIn, "--client-id", testClientID)
 	if r.code != 0 {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // The no-leak tests run whole scenarios with the real binary, keep
@@ -111,10 +111,10 @@ func (h *harness) linkWatched(ev evidence, where string, extraEnv []string, resp
 
 func TestNoCredentialLeaks(t *testing.T) {
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{
+	h.srv.AddApp(entrasim.App{
 		ClientID: confClientID, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: confRedirect, Platform: entratest.Web}},
-		Secrets:   []entratest.Secret{{ID: "0a0a0a0a-0000-4000-8000-000000000002", Value: confSecret}},
+		Redirects: []entrasim.Redirect{{URI: confRedirect, Platform: entrasim.Web}},
+		Secrets:   []entrasim.Secret{{ID: "0a0a0a0a-0000-4000-8000-000000000002", Value: confSecret}},
 	})
 	t.Cleanup(func() {
 		for _, p := range []string{"conf", "conf2", "two", "mailbox"} {
@@ -227,10 +227,10 @@ func TestNoCredentialLeaks(t *testing.T) {
 // environment.
 func TestChildProcessesGetNoCredentials(t *testing.T) {
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{
+	h.srv.AddApp(entrasim.App{
 		ClientID: confClientID, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: confRedirect, Platform: entratest.Web}},
-		Secrets:   []entratest.Secret{{ID: "0a0a0a0a-0000-4000-8000-000000000002", Value: confSecret}},
+		Redirects: []entrasim.Redirect{{URI: confRedirect, Platform: entrasim.Web}},
+		Secrets:   []entrasim.Secret{{ID: "0a0a0a0a-0000-4000-8000-000000000002", Value: confSecret}},
 	})
 	t.Cleanup(func() {
 		cmd := exec.Command(binary, "logout", "--profile", "conf")

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -60,7 +60,7 @@ func newMailWorldWith(t *testing.T, exchange mailtest.Exchange, programs ...stri
 		}
 	}
 	h := newHarness(t)
-	h.srv.AddUser(entratest.User{Username: recipeUser, Name: "Adele Vance"})
+	h.srv.AddUser(entrasim.User{Username: recipeUser, Name: "Adele Vance"})
 	h.srv.SignInAs(recipeUser)
 	w := &mailWorld{harness: h, t: t, home: t.TempDir()}
 	// One clock for Entra and Exchange, which tests move forward.

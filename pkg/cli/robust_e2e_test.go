@@ -16,7 +16,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 func readConfig(t *testing.T, h *harness) map[string]map[string]any {
@@ -37,8 +37,8 @@ func readConfig(t *testing.T, h *harness) map[string]map[string]any {
 // TestConcurrentLinksKeepEachOther: a sign-in that waits minutes must not
 // undo a link of another profile finished meanwhile.
 func TestConcurrentLinksKeepEachOther(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop},
-		entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop},
+		entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	r := h.session(func(line string, _ io.WriteCloser) {
 		if isSignInLink(line) {
 			// While "work" waits for its browser, "default" links fully.
@@ -68,9 +68,9 @@ func TestReauthKeepsTheClientSecret(t *testing.T) {
 	const redirect = "http://127.0.0.1:8767/api/ms365_calendar"
 	const id = "c0af0000-0000-4000-8000-000000000001"
 	h := newHarness(t)
-	h.srv.AddApp(entratest.App{ClientID: id, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: redirect, Platform: entratest.Web}},
-		Secrets:   []entratest.Secret{{ID: "b0b0b0b0-0000-4000-8000-000000000002", Value: "another~secret.value"}}})
+	h.srv.AddApp(entrasim.App{ClientID: id, MultiTenant: true,
+		Redirects: []entrasim.Redirect{{URI: redirect, Platform: entrasim.Web}},
+		Secrets:   []entrasim.Secret{{ID: "b0b0b0b0-0000-4000-8000-000000000002", Value: "another~secret.value"}}})
 	withSecret := append(append([]string{}, h.env...), "MS365AUTH_CLIENT_SECRET=another~secret.value")
 	plain := h.env
 	h.env = withSecret
@@ -156,7 +156,7 @@ func TestTokenServesAValidTokenWhileTheServerFails(t *testing.T) {
 func TestReauthRefusesAnotherAccount(t *testing.T) {
 	h := linked(t, time.Hour)
 	before := loadRecord(t, "default")
-	h.srv.AddUser(entratest.User{Username: "megan@contoso.example", Name: "Megan Bowen", Password: "pw"})
+	h.srv.AddUser(entrasim.User{Username: "megan@contoso.example", Name: "Megan Bowen", Password: "pw"})
 	h.srv.SignInAs("megan@contoso.example")
 	transcript, err := h.signInOnTerminal(t, "reauth", "--force", "--no-browser")
 	if err == nil || !strings.Contains(transcript, "is linked to adele@contoso.example") {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/flow"
-	"github.com/ms365auth/ms365auth/pkg/graphtest"
+	"github.com/ms365auth/ms365auth/pkg/graphsim"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
@@ -24,16 +24,16 @@ func sandboxEnded() *account.SignInRequiredError { return account.SandboxEnded()
 // a Microsoft account. Everything it prints is labelled.
 func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	u := newUI(env, true)
-	srv, err := entratest.NewServerAt("127.0.0.1:0")
+	srv, err := entrasim.NewServerAt("127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("could not start the sandbox: %w", err)
 	}
 	defer srv.Close()
 	redirect := srv.URL + "/common/oauth2/nativeclient"
-	srv.AddApp(entratest.App{
+	srv.AddApp(entrasim.App{
 		ClientID:    sandboxClientID,
 		MultiTenant: true,
-		Redirects:   []entratest.Redirect{{URI: redirect, Platform: entratest.MobileDesktop}},
+		Redirects:   []entrasim.Redirect{{URI: redirect, Platform: entrasim.MobileDesktop}},
 	})
 	scopes := o.Scopes
 	if len(scopes) == 0 {
@@ -113,7 +113,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 // made-up mailbox and calendar, so that api, --paginate and --jq can be
 // tried without an account, and a sandbox token never goes to Microsoft.
 func sandboxGraph(env *Env) (url string, stop func()) {
-	srv := graphtest.NewSandbox(sandboxClientID, env.Now())
+	srv := graphsim.NewSandbox(sandboxClientID, env.Now())
 	return srv.URL, srv.Close
 }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -19,10 +19,10 @@ func TestPrintLinkRefusesASecret(t *testing.T) {
 	const web = "http://localhost/api/ms365auth"
 	const clientID = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 	const secret = "pr1nt~link.secret-for-tests"
-	h.srv.AddApp(entratest.App{
+	h.srv.AddApp(entrasim.App{
 		ClientID: clientID, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: web, Platform: entratest.Web}},
-		Secrets:   []entratest.Secret{{ID: "c0c0c0c0-0000-4000-8000-000000000003", Value: secret}},
+		Redirects: []entrasim.Redirect{{URI: web, Platform: entrasim.Web}},
+		Secrets:   []entrasim.Secret{{ID: "c0c0c0c0-0000-4000-8000-000000000003", Value: secret}},
 	})
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // withFailingOpener puts an xdg-open first on PATH that fails as the real
@@ -33,7 +33,7 @@ func (h *harness) withFailingOpener(t *testing.T) {
 // machine for the loopback listener and the sandbox; never the opener's
 // exit status.
 func TestNoBrowserAdviceFitsTheMethod(t *testing.T) {
-	h := newHarness(t, entratest.Redirect{URI: "http://localhost/api/ms365auth", Platform: entratest.MobileDesktop})
+	h := newHarness(t, entrasim.Redirect{URI: "http://localhost/api/ms365auth", Platform: entrasim.MobileDesktop})
 	h.withFailingOpener(t)
 	cases := []struct {
 		name, stdin string

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
@@ -25,46 +25,46 @@ import (
 func TestRefusedRefreshes(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		refusal  entratest.TokenError
+		refusal  entrasim.TokenError
 		wantCode int
 		wantFix  string // "" means a one-line message
 	}{
-		{"MFA registration", entratest.TokenError{Error: "interaction_required", Code: 50079, Suberror: "basic_action",
+		{"MFA registration", entrasim.TokenError{Error: "interaction_required", Code: 50079, Suberror: "basic_action",
 			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'."},
 			3, "https://aka.ms/mysecurityinfo"},
-		{"Conditional Access block", entratest.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
+		{"Conditional Access block", entrasim.TokenError{Error: "invalid_grant", Code: 53003, Suberror: "message_only",
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
 			3, "For the admin: Trace ID "},
-		{"Conditional Access block as access_denied", entratest.TokenError{Error: "access_denied", Code: 53003,
+		{"Conditional Access block as access_denied", entrasim.TokenError{Error: "access_denied", Code: 53003,
 			Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
 			3, "Ask your admin"},
-		{"single-page app refresh token", entratest.TokenError{Error: "invalid_grant", Code: 700084,
+		{"single-page app refresh token", entrasim.TokenError{Error: "invalid_grant", Code: 700084,
 			Message: "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended."},
 			3, "Mobile and desktop applications"},
-		{"sign-in frequency", entratest.TokenError{Error: "invalid_grant", Code: 70043,
+		{"sign-in frequency", entrasim.TokenError{Error: "invalid_grant", Code: 70043,
 			Message: "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access."},
 			3, ""},
-		{"third-party MFA", entratest.TokenError{Error: "interaction_required", Code: 50158,
+		{"third-party MFA", entrasim.TokenError{Error: "interaction_required", Code: 50158,
 			Message: "External security challenge not satisfied. User will be redirected to another page or authentication provider to satisfy additional authentication challenges."},
 			3, ""},
-		{"password expired", entratest.TokenError{Error: "invalid_grant", Code: 50055, Suberror: "user_password_expired",
+		{"password expired", entrasim.TokenError{Error: "invalid_grant", Code: 50055, Suberror: "user_password_expired",
 			Message: "The password is expired."},
 			3, "change it when the sign-in page asks"},
-		{"action outside the sign-in", entratest.TokenError{Error: "interaction_required", Code: 50072, Suberror: "additional_action",
+		{"action outside the sign-in", entrasim.TokenError{Error: "interaction_required", Code: 50072, Suberror: "additional_action",
 			Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication."},
 			3, "outside the sign-in"},
 		// A device policy: no sign-in from here meets it, whatever the
 		// suberror says.
-		{"device authentication", entratest.TokenError{Error: "invalid_grant", Code: 50097, Suberror: "additional_action",
+		{"device authentication", entrasim.TokenError{Error: "invalid_grant", Code: 50097, Suberror: "additional_action",
 			Message: "Device authentication is required."},
 			3, "Signing in again will not help"},
-		{"compliant device", entratest.TokenError{Error: "interaction_required", Code: 53000,
+		{"compliant device", entrasim.TokenError{Error: "interaction_required", Code: 53000,
 			Message: "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant."},
 			3, "Signing in again will not help"},
-		{"Intune app protection", entratest.TokenError{Error: "unauthorized_client", Code: 53005, Suberror: "protection_policy_required",
+		{"Intune app protection", entrasim.TokenError{Error: "unauthorized_client", Code: 53005, Suberror: "protection_policy_required",
 			Message: "Application needs to enforce Intune protection policies."},
 			1, "exclude " + testClientID},
-		{"Intune app protection as invalid_grant", entratest.TokenError{Error: "invalid_grant", Code: 53005, Suberror: "protection_policy_required",
+		{"Intune app protection as invalid_grant", entrasim.TokenError{Error: "invalid_grant", Code: 53005, Suberror: "protection_policy_required",
 			Message: "Application needs to enforce Intune protection policies."},
 			1, "exclude " + testClientID},
 	} {
@@ -166,7 +166,7 @@ func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
 	}
 	// Consent withdrawn for a linked resource: reauth for it, named once.
 	imap := "https://outlook.office.com/IMAP.AccessAsUser.All"
-	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
+	h.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: 65001, Suberror: "consent_required",
 		Message: "The user or administrator has not consented to use the application."})
 	r := h.run("", "token", "--scopes", imap)
 	if r.code != 3 || strings.Count(lineWith(r.stderr, "run: "), imap) != 1 || strings.Contains(r.stderr, "`ms365auth reauth`") {
@@ -176,7 +176,7 @@ func TestFinishedRefreshTokenMarksTheProfileFromAnyResource(t *testing.T) {
 		t.Error("missing consent for one resource marked the profile")
 	}
 
-	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 70000, Suberror: "bad_token",
+	h.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: 70000, Suberror: "bad_token",
 		Message: "The provided value for the 'refresh_token' parameter is not valid."})
 	r = h.run("", "token", "--scopes", imap)
 	if r.code != 3 || strings.Contains(r.stderr, "--scopes") {
@@ -220,7 +220,7 @@ func TestNumbersAsStrings(t *testing.T) {
 	h := newHarness(t)
 	h.srv.NumbersAsStrings(true)
 	const deviceApp = "d3a1c3c0-0000-4000-8000-0000000000a5"
-	h.srv.AddApp(entratest.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
+	h.srv.AddApp(entrasim.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
 	h.srv.SetDeviceInterval(time.Second)
 	approve := false
 	r := h.session(func(line string, _ io.WriteCloser) {
@@ -259,7 +259,7 @@ func TestNumbersAsStrings(t *testing.T) {
 func TestDevicePollingAnswers(t *testing.T) {
 	h := newHarness(t)
 	const deviceApp = "d3a1c3c0-0000-4000-8000-0000000000a6"
-	h.srv.AddApp(entratest.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
+	h.srv.AddApp(entrasim.App{ClientID: deviceApp, MultiTenant: true, AllowPublicClientFlows: true})
 	h.srv.SetDeviceInterval(time.Second)
 	link := func(approve bool) result {
 		next := false
@@ -273,12 +273,12 @@ func TestDevicePollingAnswers(t *testing.T) {
 		}, "link", "--device", "--client-id", deviceApp)
 	}
 	for _, tt := range []struct {
-		refusal entratest.TokenError
+		refusal entrasim.TokenError
 		wantIn  string
 	}{
-		{entratest.TokenError{Error: "bad_verification_code", Code: 70018, Message: "The provided value for the input parameter 'device_code' is not valid."}, "did not recognise the device code"},
-		{entratest.TokenError{Error: "access_denied", Message: "The end user denied the authorization request."}, "declined"},
-		{entratest.TokenError{Error: "expired_token", Code: 70020, Message: "This device code has expired."}, "expired"},
+		{entrasim.TokenError{Error: "bad_verification_code", Code: 70018, Message: "The provided value for the input parameter 'device_code' is not valid."}, "did not recognise the device code"},
+		{entrasim.TokenError{Error: "access_denied", Message: "The end user denied the authorization request."}, "declined"},
+		{entrasim.TokenError{Error: "expired_token", Code: 70020, Message: "This device code has expired."}, "expired"},
 	} {
 		h.srv.RefuseTokenRequests(1, tt.refusal)
 		r := link(false)
@@ -317,7 +317,7 @@ func TestReauthOnTerminalAnswersTheRefusal(t *testing.T) {
 		t.Errorf("token after reauth: exit %d:\n%s", r.code, r.stderr)
 	}
 
-	h.srv.RefuseTokenRequests(1, entratest.TokenError{Error: "invalid_grant", Code: 700084,
+	h.srv.RefuseTokenRequests(1, entrasim.TokenError{Error: "invalid_grant", Code: 700084,
 		Message: "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended."})
 	transcript, err = h.signInOnTerminal(t, "reauth", "--no-browser")
 	if err != nil || !strings.Contains(transcript, "'Single-page application'") {

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/keyringtest"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -32,7 +32,7 @@ const (
 // fixture is an Env against the Entra double, with a file store in a
 // temporary directory unless a test opens another.
 type fixture struct {
-	srv   *entratest.Server
+	srv   *entrasim.Server
 	env   *Env
 	flags profile.Profile // what the command line gives
 	cfg   *profile.Config
@@ -41,11 +41,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := entratest.NewServer()
+	srv := entrasim.NewServer()
 	t.Cleanup(srv.Close)
-	srv.AddApp(entratest.App{ClientID: testClientID, MultiTenant: true, AllowPublicClientFlows: true, Redirects: []entratest.Redirect{
-		{URI: entratest.NativeClientRedirectURI, Platform: entratest.MobileDesktop},
-		{URI: altRedirect, Platform: entratest.MobileDesktop},
+	srv.AddApp(entrasim.App{ClientID: testClientID, MultiTenant: true, AllowPublicClientFlows: true, Redirects: []entrasim.Redirect{
+		{URI: entrasim.NativeClientRedirectURI, Platform: entrasim.MobileDesktop},
+		{URI: altRedirect, Platform: entrasim.MobileDesktop},
 	}})
 	f := &fixture{srv: srv, cfg: &profile.Config{Profiles: map[string]*profile.Profile{}}, dir: t.TempDir(),
 		flags: profile.Profile{Name: "default", ClientID: testClientID, AuthorityHost: srv.URL, Tenant: "common",

@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -68,11 +68,11 @@ func newMailFixture(t *testing.T, e mailtest.Exchange) *mailFixture {
 
 // lookup is Entra's word on the tokens: outlookToken is adele's, for
 // Outlook, with every mail scope.
-func lookup(token string) (entratest.TokenInfo, bool) {
+func lookup(token string) (entrasim.TokenInfo, bool) {
 	if token != outlookToken {
-		return entratest.TokenInfo{}, false
+		return entrasim.TokenInfo{}, false
 	}
-	return entratest.TokenInfo{Username: adele, Resource: mailtest.OutlookResource, ExpiresAt: time.Now().Add(time.Hour),
+	return entrasim.TokenInfo{Username: adele, Resource: mailtest.OutlookResource, ExpiresAt: time.Now().Add(time.Hour),
 		Scopes: []string{imapScope, popScope, smtpScope}}, true
 }
 

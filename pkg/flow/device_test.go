@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 func TestNewDeviceWait(t *testing.T) {
@@ -42,7 +42,7 @@ func TestNewDeviceWait(t *testing.T) {
 
 // startDevice starts a device code sign-in against the double, which
 // answers polls once a second.
-func startDevice(t *testing.T) (*entratest.Server, Client, *oauth2.DeviceAuthResponse) {
+func startDevice(t *testing.T) (*entrasim.Server, Client, *oauth2.DeviceAuthResponse) {
 	t.Helper()
 	srv, c := newClient(t)
 	srv.SetDeviceInterval(time.Second)
@@ -54,28 +54,28 @@ func startDevice(t *testing.T) (*entratest.Server, Client, *oauth2.DeviceAuthRes
 }
 
 func TestWaitForDevice(t *testing.T) {
-	refused := func(e entratest.TokenError) func(*testing.T, *entratest.Server, string) {
-		return func(t *testing.T, srv *entratest.Server, _ string) { srv.RefuseTokenRequests(1, e) }
+	refused := func(e entrasim.TokenError) func(*testing.T, *entrasim.Server, string) {
+		return func(t *testing.T, srv *entrasim.Server, _ string) { srv.RefuseTokenRequests(1, e) }
 	}
 	tests := []struct {
 		name   string
-		answer func(t *testing.T, srv *entratest.Server, userCode string)
+		answer func(t *testing.T, srv *entrasim.Server, userCode string)
 		want   error
 		entra  string // Entra's error, wrapped
 	}{
-		{"approved", func(t *testing.T, srv *entratest.Server, code string) {
+		{"approved", func(t *testing.T, srv *entrasim.Server, code string) {
 			if err := srv.ApproveDevice(code); err != nil {
 				t.Fatal(err)
 			}
 		}, nil, ""},
-		{"declined", func(t *testing.T, srv *entratest.Server, code string) {
+		{"declined", func(t *testing.T, srv *entrasim.Server, code string) {
 			if err := srv.DeclineDevice(code); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrDeviceDeclined, "authorization_declined"},
-		{"access_denied", refused(entratest.TokenError{Error: "access_denied", Message: "The end user denied the authorization request."}), ErrDeviceDeclined, "access_denied"},
-		{"expired", refused(entratest.TokenError{Error: "expired_token", Code: 70020, Message: "This device code has expired."}), ErrDeviceExpired, "expired_token"},
-		{"unknown code", refused(entratest.TokenError{Error: "bad_verification_code", Code: 70018, Message: "The provided value for the input parameter 'device_code' is not valid."}), ErrDeviceUnknown, "bad_verification_code"},
+		{"access_denied", refused(entrasim.TokenError{Error: "access_denied", Message: "The end user denied the authorization request."}), ErrDeviceDeclined, "access_denied"},
+		{"expired", refused(entrasim.TokenError{Error: "expired_token", Code: 70020, Message: "This device code has expired."}), ErrDeviceExpired, "expired_token"},
+		{"unknown code", refused(entrasim.TokenError{Error: "bad_verification_code", Code: 70018, Message: "The provided value for the input parameter 'device_code' is not valid."}), ErrDeviceUnknown, "bad_verification_code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +131,7 @@ func phone(t *testing.T, da *oauth2.DeviceAuthResponse, action string) string {
 
 // deviceClient is a client of a double whose device codes may be polled
 // every second, the shortest interval x/oauth2 honours.
-func deviceClient(t *testing.T) (*entratest.Server, Client) {
+func deviceClient(t *testing.T) (*entrasim.Server, Client) {
 	srv, c := newClient(t)
 	srv.SetDeviceInterval(time.Second)
 	return srv, c
@@ -141,22 +141,22 @@ func TestWaitForDeviceAsAPhone(t *testing.T) {
 	const claims = `{"access_token":{"capolids":{"essential":true,"values":["p1"]}}}`
 	for _, tt := range []struct {
 		name   string
-		act    func(t *testing.T, srv *entratest.Server, da *oauth2.DeviceAuthResponse)
+		act    func(t *testing.T, srv *entrasim.Server, da *oauth2.DeviceAuthResponse)
 		reason error // nil: tokens
 		code   int   // Entra's AADSTS number in the error, 0 for none
 	}{
-		{"approved on the phone", func(t *testing.T, _ *entratest.Server, da *oauth2.DeviceAuthResponse) {
+		{"approved on the phone", func(t *testing.T, _ *entrasim.Server, da *oauth2.DeviceAuthResponse) {
 			if page := phone(t, da, "approve"); !strings.Contains(page, "signed in") {
 				t.Errorf("approval page: %s", page)
 			}
 		}, nil, 0},
-		{"declined on the phone", func(t *testing.T, _ *entratest.Server, da *oauth2.DeviceAuthResponse) {
+		{"declined on the phone", func(t *testing.T, _ *entrasim.Server, da *oauth2.DeviceAuthResponse) {
 			phone(t, da, "decline")
 		}, ErrDeviceDeclined, 65004},
-		{"expired at the server", func(_ *testing.T, srv *entratest.Server, _ *oauth2.DeviceAuthResponse) {
+		{"expired at the server", func(_ *testing.T, srv *entrasim.Server, _ *oauth2.DeviceAuthResponse) {
 			srv.ExpireDeviceCodes()
 		}, ErrDeviceExpired, 70020},
-		{"blocked by an authentication flows policy", func(t *testing.T, srv *entratest.Server, da *oauth2.DeviceAuthResponse) {
+		{"blocked by an authentication flows policy", func(t *testing.T, srv *entrasim.Server, da *oauth2.DeviceAuthResponse) {
 			srv.BlockDeviceCodeFlow(true)
 			if page := phone(t, da, "approve"); !strings.Contains(page, "53003") {
 				t.Errorf("blocked sign-in page lacks 53003: %s", page)

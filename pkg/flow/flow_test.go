@@ -10,12 +10,12 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/callback"
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
-func newClient(t *testing.T, scopes ...string) (*entratest.Server, Client) {
+func newClient(t *testing.T, scopes ...string) (*entrasim.Server, Client) {
 	t.Helper()
-	srv := entratest.NewServer()
+	srv := entrasim.NewServer()
 	t.Cleanup(srv.Close)
 	auth, err := entra.ParseAuthority(srv.URL, "common")
 	if err != nil {
@@ -24,7 +24,7 @@ func newClient(t *testing.T, scopes ...string) (*entratest.Server, Client) {
 	if len(scopes) == 0 {
 		scopes = []string{"Calendars.Read", "offline_access", "openid", "profile"}
 	}
-	return srv, Client{Authority: auth, ClientID: entratest.DefaultClientID, Scopes: scopes}
+	return srv, Client{Authority: auth, ClientID: entrasim.DefaultClientID, Scopes: scopes}
 }
 
 func TestAuthorizationCarriesPKCEAndFreshState(t *testing.T) {
@@ -140,8 +140,8 @@ func TestDeviceCodeNumbersAsStrings(t *testing.T) {
 func TestLoopback(t *testing.T) {
 	srv, c := newClient(t)
 	const clientID, redirect = "f10e0000-0000-4000-8000-000000000001", "http://localhost/api/flowtest"
-	srv.AddApp(entratest.App{ClientID: clientID, MultiTenant: true,
-		Redirects: []entratest.Redirect{{URI: redirect, Platform: entratest.MobileDesktop}}})
+	srv.AddApp(entrasim.App{ClientID: clientID, MultiTenant: true,
+		Redirects: []entrasim.Redirect{{URI: redirect, Platform: entrasim.MobileDesktop}}})
 	c.ClientID = clientID
 	lb, err := c.StartLoopback(callback.Config{RedirectURI: redirect}, Options{})
 	if err != nil {

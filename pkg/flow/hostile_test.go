@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // linkedClient is a client holding a fresh refresh token.
-func linkedClient(t *testing.T) (*entratest.Server, Client, string) {
+func linkedClient(t *testing.T) (*entrasim.Server, Client, string) {
 	t.Helper()
 	srv, c := newClient(t)
 	a, _ := c.NewAuthorization(entra.NativeClientRedirectURI, Options{})
@@ -44,7 +44,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		io.Copy(io.Discard, r.Body)
 	}))
 	defer evil.Close()
-	srv.Misbehave(2, entratest.Misbehaviour{RedirectTo: evil.URL + "/steal"})
+	srv.Misbehave(2, entrasim.Misbehaviour{RedirectTo: evil.URL + "/steal"})
 
 	_, refreshErr := c.Refresh(context.Background(), rt, nil)
 	_, deviceErr := c.StartDevice(context.Background(), Options{})
@@ -71,7 +71,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // x/oauth2's flattened text.
 func TestCutAnswersAreNetworkErrors(t *testing.T) {
 	srv, c, rt := linkedClient(t)
-	for _, m := range []entratest.Misbehaviour{{Truncate: true}, {StallBody: true}} {
+	for _, m := range []entrasim.Misbehaviour{{Truncate: true}, {StallBody: true}} {
 		srv.Misbehave(1, m)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := c.Refresh(ctx, rt, nil)
@@ -95,7 +95,7 @@ func TestDeviceTextIsCleaned(t *testing.T) {
 	}))
 	defer srv.Close()
 	auth, _ := entra.ParseAuthority(srv.URL, "common")
-	da, err := Client{Authority: auth, ClientID: entratest.DefaultClientID}.StartDevice(context.Background(), Options{})
+	da, err := Client{Authority: auth, ClientID: entrasim.DefaultClientID}.StartDevice(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTokensOutsideB64TokenAreRefused(t *testing.T) {
 				"token_type": "Bearer", "expires_in": 3600, "scope": "Calendars.Read"})
 		}))
 		auth, _ := entra.ParseAuthority(srv.URL, "common")
-		c := Client{Authority: auth, ClientID: entratest.DefaultClientID, Scopes: []string{"Calendars.Read"}}
+		c := Client{Authority: auth, ClientID: entrasim.DefaultClientID, Scopes: []string{"Calendars.Read"}}
 		res, err := c.Refresh(context.Background(), "old-refresh-token", nil)
 		srv.Close()
 		if err == nil || !strings.Contains(err.Error(), "RFC 6750") || !strings.Contains(err.Error(), "--authority-host") {

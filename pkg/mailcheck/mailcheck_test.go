@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
 	"github.com/ms365auth/ms365auth/pkg/mailcheck"
 )
@@ -28,14 +28,14 @@ var allScopes = []string{outlook + "/IMAP.AccessAsUser.All", outlook + "/POP.Acc
 
 // tokens stands in for Entra: each token is adele's, good in one way or
 // wrong in one way.
-func tokens(token string) (entratest.TokenInfo, bool) {
-	info := entratest.TokenInfo{Username: adele, Resource: outlook, ExpiresAt: time.Now().Add(time.Hour), Scopes: allScopes}
+func tokens(token string) (entrasim.TokenInfo, bool) {
+	info := entrasim.TokenInfo{Username: adele, Resource: outlook, ExpiresAt: time.Now().Add(time.Hour), Scopes: allScopes}
 	switch token {
 	case "good-token-Abc123":
 	case "graph-token-Abc123":
 		info.Resource = "https://graph.microsoft.com"
 	default:
-		return entratest.TokenInfo{}, false
+		return entrasim.TokenInfo{}, false
 	}
 	return info, true
 }

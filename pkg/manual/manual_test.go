@@ -24,7 +24,7 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
 			}
-			if strings.Contains(filepath.ToSlash(path), "/entratest/") || strings.Contains(filepath.ToSlash(path), "/internal/") {
+			if strings.Contains(filepath.ToSlash(path), "/entrasim/") || strings.Contains(filepath.ToSlash(path), "/internal/") {
 				return nil // test doubles and helpers, not the program
 			}
 			src, err := os.ReadFile(path)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // OutlookResource is the audience Exchange Online accepts for IMAP, POP and
@@ -23,7 +23,7 @@ var scopeFor = map[string]string{
 // it accepts it. Decision rules, in order: the token must be one Entra
 // issued (known to the double); for the Outlook resource; unexpired by the
 // server's clock; and carry the service's scope.
-func refusal(info entratest.TokenInfo, issued bool, service string, now time.Time) string {
+func refusal(info entrasim.TokenInfo, issued bool, service string, now time.Time) string {
 	if !issued {
 		return "not a token Entra issued"
 	}

@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 func TestRefusal(t *testing.T) {
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	outlook := entratest.TokenInfo{
+	outlook := entrasim.TokenInfo{
 		Username: "adele@contoso.com", Resource: OutlookResource, ExpiresAt: now.Add(time.Hour),
 		Scopes: []string{OutlookResource + "/IMAP.AccessAsUser.All", OutlookResource + "/SMTP.Send"},
 	}
@@ -23,14 +23,14 @@ func TestRefusal(t *testing.T) {
 
 	for _, c := range []struct {
 		name    string
-		info    entratest.TokenInfo
+		info    entrasim.TokenInfo
 		issued  bool
 		service string
 		want    string // "" accepts; otherwise part of the reason
 	}{
 		{"imap", outlook, true, "imap", ""},
 		{"submission", outlook, true, "submission", ""},
-		{"unknown token", entratest.TokenInfo{}, false, "imap", "not a token Entra issued"},
+		{"unknown token", entrasim.TokenInfo{}, false, "imap", "not a token Entra issued"},
 		{"graph token", graph, true, "imap", "audience https://graph.microsoft.com"},
 		{"expired", expired, true, "imap", "expired"},
 		{"scope for smtp only", smtpOnly, true, "imap", "no IMAP.AccessAsUser.All scope"},

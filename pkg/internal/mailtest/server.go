@@ -22,14 +22,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 // Options configure a Server.
 type Options struct {
 	// Lookup finds a token the Entra double issued:
-	// (*entratest.Server).LookupAccessToken.
-	Lookup func(token string) (entratest.TokenInfo, bool)
+	// (*entrasim.Server).LookupAccessToken.
+	Lookup func(token string) (entrasim.TokenInfo, bool)
 	// Now is the mail server's clock for token expiry; nil means time.Now.
 	Now func() time.Time
 	// Exchange sets the mailbox and organisation settings that make
@@ -328,14 +328,14 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 // check applies Exchange's rules to a token for service and records the
 // decision. A non-empty user must be the token's (Dovecot compares the
 // user itself, and passes "").
-func (s *Server) check(token, service, user string) (entratest.TokenInfo, string) {
+func (s *Server) check(token, service, user string) (entrasim.TokenInfo, string) {
 	info, why := s.decide(token, service, user)
 	s.record(func() { s.checks = append(s.checks, Check{Service: service, User: info.Username, Refusal: why}) })
 	return info, why
 }
 
 // decide is check without the record.
-func (s *Server) decide(token, service, user string) (entratest.TokenInfo, string) {
+func (s *Server) decide(token, service, user string) (entrasim.TokenInfo, string) {
 	info, issued := s.opts.Lookup(token)
 	why := refusal(info, issued, service, s.opts.Now())
 	if why == "" && user != "" && !strings.EqualFold(user, info.Username) {

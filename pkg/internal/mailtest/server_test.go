@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ms365auth/ms365auth/pkg/entratest"
+	"github.com/ms365auth/ms365auth/pkg/entrasim"
 )
 
 const adele = "adele@contoso.com"
@@ -22,8 +22,8 @@ const adele = "adele@contoso.com"
 // tokens is a stand-in for the Entra double: "good" is an Outlook token
 // for adele with both mail scopes, the others are each wrong in one way;
 // nothing else exists.
-func tokens(token string) (entratest.TokenInfo, bool) {
-	info := entratest.TokenInfo{Username: adele, Resource: OutlookResource, ExpiresAt: time.Now().Add(time.Hour),
+func tokens(token string) (entrasim.TokenInfo, bool) {
+	info := entrasim.TokenInfo{Username: adele, Resource: OutlookResource, ExpiresAt: time.Now().Add(time.Hour),
 		Scopes: []string{OutlookResource + "/IMAP.AccessAsUser.All", OutlookResource + "/SMTP.Send"}}
 	switch token {
 	case "good":
@@ -38,7 +38,7 @@ func tokens(token string) (entratest.TokenInfo, bool) {
 		info.Scopes = info.Scopes[1:]
 		return info, true
 	}
-	return entratest.TokenInfo{}, false
+	return entrasim.TokenInfo{}, false
 }
 
 func xoauth2(user, token string) string {
