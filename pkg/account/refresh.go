@@ -268,10 +268,16 @@ func Transient(err error) bool {
 // margin, or for half its lifetime when that is shorter: a token that
 // lives less than the margin would otherwise be renewed on every call,
 // each caller refreshing in turn, while one renewal can serve them all.
-// An empty access token is never usable, nor any token of a profile
-// marked needs_reauth.
+// An empty access token is never usable, nor one a resource refused with a
+// claims challenge (the profile is then marked with the claims). A profile
+// marked needs_reauth because a refresh was refused keeps serving its
+// access token until it expires: the refusal (sign-in frequency, a revoked
+// refresh token) is Entra's verdict on the refresh token, and mail clients
+// and scripts keep working while a person signs in again, from a phone
+// with reauth --device-wait. Resources that evaluate revocation
+// continuously (Exchange, Graph) still refuse a revoked session's token.
 func ValidFor(rec *store.Record, key string, now time.Time, margin time.Duration) bool {
-	if rec.NeedsReauth {
+	if rec.NeedsReauth && rec.ReauthClaims != "" {
 		return false
 	}
 	t := TokenFor(rec, key)

@@ -310,8 +310,9 @@ func TestBadAuthoritySetting(t *testing.T) {
 }
 
 // TestValidFor is the rule for "fresh enough": the margin, or half the
-// token's lifetime when that is shorter; never an empty token or one of a
-// profile marked needs_reauth.
+// token's lifetime when that is shorter; never an empty token or one a
+// resource refused with a claims challenge. A profile marked needs_reauth by
+// a refused refresh keeps its access token until it expires.
 func TestValidFor(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	hour := time.Hour
@@ -326,7 +327,9 @@ func TestValidFor(t *testing.T) {
 		{"expired", store.Record{AccessToken: "a", Expiry: now.Add(-time.Second)}, 0, false},
 		{"expiring now", store.Record{AccessToken: "a", Expiry: now}, 0, false},
 		{"empty access token", store.Record{Expiry: now.Add(hour)}, 0, false},
-		{"marked", store.Record{AccessToken: "a", Expiry: now.Add(hour), NeedsReauth: true}, 0, false},
+		{"marked by a refused refresh", store.Record{AccessToken: "a", Expiry: now.Add(hour), NeedsReauth: true}, 0, true},
+		{"marked, expired", store.Record{AccessToken: "a", Expiry: now.Add(-time.Second), NeedsReauth: true}, 0, false},
+		{"refused by a resource: claims", store.Record{AccessToken: "a", Expiry: now.Add(hour), NeedsReauth: true, ReauthClaims: `{"access_token":{}}`}, 0, false},
 		// A 10-minute token with a 30-minute margin is renewed at half life.
 		{"short-lived, before half", store.Record{AccessToken: "a", IssuedAt: now.Add(-4 * time.Minute), Expiry: now.Add(6 * time.Minute)}, 30 * time.Minute, true},
 		{"short-lived, past half", store.Record{AccessToken: "a", IssuedAt: now.Add(-6 * time.Minute), Expiry: now.Add(4 * time.Minute)}, 30 * time.Minute, false},
