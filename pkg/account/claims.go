@@ -59,7 +59,7 @@ func (s *Service) SavedClaims(name string) (claims string, warnings []string, er
 	if err != nil {
 		return "", nil, nil // nowhere to have saved any
 	}
-	data, warning, err := readPrivate(path)
+	data, warning, err := atomicfile.ReadPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil, nil
 	}

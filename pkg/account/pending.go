@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -59,7 +58,7 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, warning, err := readPrivate(path)
+	data, warning, err := atomicfile.ReadPrivate(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no sign-in is waiting for a returned URL in profile %q: start one with: %s", name, s.printLinkCommand(name))
 	}
@@ -80,32 +79,6 @@ func (s *Service) LoadPending(name string) (*Pending, error) {
 		ps.Warnings = append(ps.Warnings, warning)
 	}
 	return &ps, nil
-}
-
-// readPrivate reads a file of the state directory, first making it
-// private (0600) again when it is open to other users and ours, as the
-// file store does with its files: a chmod, or a restore with cp, leaves
-// them 0644. The warning says so ("" when the file was private): whoever
-// could read a pending sign-in had its PKCE verifier, though not the code
-// it needs to be of use.
-func readPrivate(path string) (data []byte, warning string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil {
-		if open, mine := access(fi); open {
-			was := fi.Mode().Perm()
-			if mine && f.Chmod(0o600) == nil {
-				warning = fmt.Sprintf("%s was open to other users (mode %04o) and is 0600 again", path, was)
-			} else {
-				warning = fmt.Sprintf("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod 600 %s", path, was, path)
-			}
-		}
-	}
-	data, err = io.ReadAll(f)
-	return data, warning, err
 }
 
 // printLinkCommand starts a sign-in of profile name in two steps; a

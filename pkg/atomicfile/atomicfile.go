@@ -1,11 +1,14 @@
 // Package atomicfile writes files that hold sensitive data, mode 0600 and
-// all or nothing (lock files are pkg/filelock's).
+// all or nothing, and reads them back private (lock files are
+// pkg/filelock's).
 package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // WriteFile replaces path with data via a temporary file in the same
@@ -44,4 +47,27 @@ func WriteFile(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// ReadPrivate reads a file that WriteFile wrote, first making it 0600
+// again when other users can read it (a chmod, or a restore with cp, leaves
+// such files 0644): warning says what was found, and whether it was put
+// right ("" when the file was private). Where permission bits do not
+// decide access (Windows: ACLs), the file is read as it is.
+func ReadPrivate(path string) (data []byte, warning string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		was := fi.Mode().Perm()
+		if err := f.Chmod(0o600); err != nil {
+			warning = fmt.Sprintf("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod 600 %s", path, was, path)
+		} else {
+			warning = fmt.Sprintf("%s was open to other users (mode %04o) and is 0600 again", path, was)
+		}
+	}
+	data, err = io.ReadAll(f)
+	return data, warning, err
 }

@@ -3,6 +3,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +49,25 @@ func TestWriteFileFailureLeavesNoTemporaryFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestReadPrivateMakesAnOpenFilePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("ACLs, not permission bits, decide access on Windows")
+	}
+	path := filepath.Join(t.TempDir(), "pending.json")
+	if err := os.WriteFile(path, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, warning, err := ReadPrivate(path)
+	if err != nil || string(data) != "secret" || !strings.Contains(warning, "was open to other users (mode 0644) and is 0600 again") {
+		t.Fatalf("ReadPrivate = %q, %q, %v", data, warning, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v after reading, want 0600", fi.Mode().Perm())
+	}
+	if _, warning, _ := ReadPrivate(path); warning != "" {
+		t.Errorf("a private file warned: %q", warning)
 	}
 }

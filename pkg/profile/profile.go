@@ -9,11 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"time"
 
@@ -126,25 +124,14 @@ func Load(path string) (*Config, error) {
 }
 
 // readPrivate reads the settings file, first making it 0600 again when
-// other users can read it (a restore with cp, a chmod), as Save writes it:
-// it names the app, the tenant and the paths of TLS keys, which are not
-// others' business, and the store files are kept the same way.
+// other users can read it, as Save writes it: it names the app, the tenant
+// and the paths of TLS keys, which are not others' business.
 func (c *Config) readPrivate(path string) ([]byte, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, warning, err := atomicfile.ReadPrivate(path)
+	if warning != "" {
+		c.Warnings = append(c.Warnings, warning)
 	}
-	defer file.Close()
-	// Permission bits say nothing where ACLs decide access (Windows).
-	if fi, err := file.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		was := fi.Mode().Perm()
-		if err := file.Chmod(0o600); err != nil {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is open to other users (mode %04o) and is not yours to change: as its owner, run chmod 600 %s", path, was, path))
-		} else {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s was open to other users (mode %04o) and is 0600 again", path, was))
-		}
-	}
-	return io.ReadAll(file)
+	return data, err
 }
 
 // Path is where the config was loaded from and will be saved to.
