@@ -151,7 +151,7 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	}
 	graphURL := o.GraphURL
 	if p.Sandbox { // a sandbox token goes only to the sandbox's own Graph
-		stop := func() {}
+		var stop func()
 		graphURL, stop = sandboxGraph(env)
 		defer stop()
 	}

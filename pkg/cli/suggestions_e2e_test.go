@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -531,16 +530,4 @@ func (h *harness) runSuggestion(s situation, c parsedCommand) {
 			return
 		}
 	}
-}
-
-// sortedSuggestions lists the commands checked so far (for a test's log).
-func sortedSuggestions() []string {
-	suggested.Lock()
-	defer suggested.Unlock()
-	var out []string
-	for c := range suggested.commands {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
 }
