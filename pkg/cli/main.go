@@ -33,8 +33,6 @@ const (
 	ExitSignIn = 3 // a person must sign in interactively
 )
 
-func notLinked(name string) *account.SignInRequiredError { return account.NotLinked(name) }
-
 // silentExit carries an exit code whose message was already printed.
 type silentExit int
 

@@ -14,11 +14,6 @@ import (
 // sandboxClientID is the app registration the sandbox's stand-in knows.
 const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
 
-// sandboxEnded is what renewing the sandbox profile meets: its stand-in
-// for Entra ID lived only while "link --sandbox" ran, so no refresh or
-// sign-in can reach it again, now or later.
-func sandboxEnded() *account.SignInRequiredError { return account.SandboxEnded() }
-
 // sandboxRun runs the primary method end to end against a local stand-in
 // for Entra ID, so a newcomer sees link, paste, keyring and status without
 // a Microsoft account. Everything it prints is labelled.

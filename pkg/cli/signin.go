@@ -114,17 +114,6 @@ func newClient(env *Env, p *profile.Profile, secret string) flow.Client {
 	return env.account().Client(p, secret)
 }
 
-// methodFlag is the link flag that chooses method.
-func methodFlag(method string) string {
-	switch method {
-	case profile.MethodAlt:
-		return " --alt"
-	case profile.MethodDevice:
-		return " --device"
-	}
-	return ""
-}
-
 // showLink prints the sign-in link and opens it in a browser. thisMachine
 // says the link works only in a browser on this machine (a loopback
 // redirect: the listener, the sandbox's stand-in). When no browser opens,

@@ -244,13 +244,6 @@ func sessionEndText(s account.Status) string {
 	return "the server's refresh token lifetime"
 }
 
-func clientIDHint(s account.Status) string {
-	if s.ClientID == "" {
-		return " --client-id <application ID>"
-	}
-	return ""
-}
-
 func describeState(s account.Status, now time.Time, style termio.Styler) string {
 	switch s.State {
 	case StateValid:
