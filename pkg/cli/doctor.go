@@ -160,15 +160,8 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 		Hints:              env.account().HintContext,
 		ReauthCommand:      func(name string) string { return "ms365auth reauth" + profileFlag(name) },
 		UnreadableFix:      account.UnreadableFix,
-		DefaultRedirectURI: defaultRedirect,
+		DefaultRedirectURI: profile.DefaultRedirectURI,
 	}
-}
-
-func defaultRedirect(method string) string {
-	if method == profile.MethodAlt {
-		return DefaultAltRedirectURI
-	}
-	return entra.NativeClientRedirectURI
 }
 
 // printDoctorReport writes the report: JSON, or one line per check with

@@ -93,7 +93,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	// anyone signs in.
 	if p.Method != profile.MethodDevice && p.RedirectURI != "" {
 		if problem := entra.RedirectURIProblem(p.RedirectURI); problem != "" {
-			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, defaultRedirect(p.Method))
+			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, profile.DefaultRedirectURI(p.Method))
 		}
 	}
 	st, err := env.OpenStore(p.Store)
