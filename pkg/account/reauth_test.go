@@ -282,4 +282,3 @@ func TestNotificationWithoutAStateDirectory(t *testing.T) {
 		t.Errorf("message %q, link %q", message, link)
 	}
 }
-
