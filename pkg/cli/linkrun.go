@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/diagnose"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -108,7 +109,7 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	// And whether the app registration can work, before anyone is asked
 	// anything or opens a browser.
 	if !o.NoCheck {
-		if err := checkRegistrationFirst(ctx, env, p); err != nil {
+		if err := diagnose.BeforeSignIn(ctx, &diagnose.Env{HTTPClient: env.HTTPClient, Hints: env.account().HintContext}, p); err != nil {
 			return err
 		}
 	}
