@@ -146,10 +146,6 @@ func (o *linkOptions) chooseMethod(fallback string) error {
 	return nil
 }
 
-// probe checks the store answers (account.Probe), so a sign-in is not
-// wasted on a store that cannot keep its result.
-func probe(st store.Store) error { return account.Probe(st) }
-
 // keepLink stores the result of a successful sign-in (account.Keep), then
 // tells the person what was linked and granted.
 func keepLink(ctx context.Context, env *Env, u ui, p *profile.Profile, res *flow.Result, o account.KeepOptions) error {
@@ -222,8 +218,6 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	fmt.Fprintln(env.Err, "Nothing was changed. "+more)
 	return false, nil
 }
-
-func storeOf(p *profile.Profile) string { return account.StoreOf(p) }
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

@@ -40,11 +40,8 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		return err
 	}
 	p.Sandbox = true
-	st, err := env.OpenStore(p.Store)
+	st, err := env.account().OpenLinkStore(p)
 	if err != nil {
-		return err
-	}
-	if err := probe(st); err != nil {
 		return err
 	}
 	if !o.Force && isTerminal(env.In) {
