@@ -255,3 +255,25 @@ func (s *Service) SecretStore(cfg *profile.Config, p *profile.Profile, st store.
 	}
 	return secrets, true, nil
 }
+
+// LinkedAccount says whether profile old (its settings; nil when there are
+// none) holds tokens that a new sign-in would replace, and whose they are
+// ("" when the record cannot be read or names nobody). A store that cannot
+// be opened counts as holding none: the sign-in reports its trouble.
+func (s *Service) LinkedAccount(old *profile.Profile) (linked bool, account string) {
+	if old == nil {
+		return false, ""
+	}
+	st, err := s.OpenProfileStore(old)
+	if err != nil {
+		return false, ""
+	}
+	rec, err := st.Load(old.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, ""
+	}
+	if err != nil {
+		return true, ""
+	}
+	return true, rec.Account
+}

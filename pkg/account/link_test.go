@@ -115,3 +115,31 @@ type probing struct {
 }
 
 func (p probing) Probe() error { return p.err }
+
+// TestLinkedAccount: what a link about to replace a profile asks about.
+func TestLinkedAccount(t *testing.T) {
+	f := newFixture(t)
+	if linked, who := f.svc.LinkedAccount(nil); linked || who != "" {
+		t.Errorf("no settings: %v %q", linked, who)
+	}
+	rec := f.link("work", f.keyring)
+	p, _, _ := f.settings.Get("work")
+	if linked, who := f.svc.LinkedAccount(p); !linked || who != rec.Account || who == "" {
+		t.Errorf("linked: %v %q, want %q", linked, who, rec.Account)
+	}
+	// Unreadable: linked, by nobody known.
+	f.keyring.records["work"] = []byte("not json")
+	if linked, who := f.svc.LinkedAccount(p); !linked || who != "" {
+		t.Errorf("unreadable: %v %q", linked, who)
+	}
+	if err := f.keyring.Delete("work"); err != nil {
+		t.Fatal(err)
+	}
+	if linked, _ := f.svc.LinkedAccount(p); linked {
+		t.Error("logged out, yet linked")
+	}
+	p.Store = "nosuch" // cannot be opened
+	if linked, _ := f.svc.LinkedAccount(p); linked {
+		t.Error("a store that cannot be opened counts as linked")
+	}
+}

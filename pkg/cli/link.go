@@ -14,7 +14,6 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
@@ -187,20 +186,12 @@ func keepLink(ctx context.Context, env *Env, u ui, p *profile.Profile, res *flow
 // "gh auth login" does: a profile name typed from habit must not cost
 // another account its link. It reports whether to go on.
 func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, error) {
-	if old == nil {
+	linked, who := env.account().LinkedAccount(old)
+	if !linked {
 		return true, nil
 	}
-	st, err := openProfileStore(env, old)
-	if err != nil {
-		return true, nil // the sign-in reports the store's trouble
-	}
-	rec, err := st.Load(old.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	}
-	who := ""
-	if err == nil && rec.Account != "" {
-		who = " to " + rec.Account
+	if who != "" {
+		who = " to " + who
 	}
 	fmt.Fprintf(env.Err, "Profile %q is already linked%s. Sign in again and replace it? [y/N] ", old.Name, who)
 	answer, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
@@ -217,13 +208,4 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	}
 	fmt.Fprintln(env.Err, "Nothing was changed. "+more)
 	return false, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
