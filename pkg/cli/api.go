@@ -183,7 +183,6 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.Silent {
 		out.Out = io.Discard
 	}
-	token := ""
 	hc := *env.HTTPClient
 	hc.Timeout = 0 // --timeout bounds each attempt, however long its answer
 	client := &graph.Client{
@@ -191,17 +190,8 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 		IdleTimeout: o.Timeout,
 		Cloud:       cloud,
 		Log:         env.Err,
-		Token: func(ctx context.Context, renew bool) (string, error) {
-			if token != "" && !renew {
-				return token, nil // pages and retries of one run share it
-			}
-			t, err := accessToken(ctx, env, p, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
-			if err != nil {
-				return "", err
-			}
-			token = t
-			return token, nil
-		},
+		Token: env.account().TokenSource(p.Name, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin},
+			func(w string) { fmt.Fprintln(env.Err, "warning: "+w) }),
 		AnswerClaims: func(ctx context.Context, claims string) error {
 			return answerClaims(ctx, env, o.Profile, claims)
 		},
