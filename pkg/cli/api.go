@@ -129,17 +129,9 @@ sign in.`,
 }
 
 func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
-	if o.JSONLines && !o.Paginate {
-		return errors.New("--jsonl works with --paginate")
-	}
-	if o.DeltaLink != "" && !o.Paginate {
-		return errors.New("--delta-link works with --paginate")
-	}
-	if o.Timeout <= 0 {
-		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
-	}
-	if o.MaxPages <= 0 {
-		return fmt.Errorf("--max-pages must be more than 0, e.g. --max-pages %d", graph.DefaultMaxPages)
+	reading := graph.Reading{Paginate: o.Paginate, JSONLines: o.JSONLines, DeltaLink: o.DeltaLink != "", IdleTimeout: o.Timeout, MaxPages: o.MaxPages}
+	if err := reading.Check(); err != nil {
+		return err
 	}
 	p, err := env.account().Profile(o.Profile)
 	if err != nil {
