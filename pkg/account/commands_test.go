@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,5 +92,47 @@ func TestLogout(t *testing.T) {
 	f.link("work", f.keyring)
 	if p, _, _ := f.settings.Get("work"); p == nil || p.LoggedOut {
 		t.Errorf("after a new link: %+v", p)
+	}
+}
+
+// TestLogoutAll: which failures keep --forget (or --all) from removing a
+// profile's settings, and what each says.
+func TestLogoutAll(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.link("work", f.keyring)
+	f.link("home", f.keyring)
+	f.link("old", f.keyring)
+	if err := f.svc.Logout(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	load := func() *profile.Config {
+		cfg, err := f.settings.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	// Without --forget or --all, a profile logged out already is a failure
+	// and a never-linked one too; the settings stay.
+	r := f.svc.LogoutAll(ctx, load(), []string{"work", "old", "nosuch"}, false, false)
+	if !slices.Equal(r.LoggedOut, []string{"work"}) || r.Forgotten != nil || len(r.Errs) != 2 ||
+		!strings.HasPrefix(r.Errs[0], `profile "old": it is not linked (it was logged out)`) || !strings.HasPrefix(r.Errs[1], `profile "nosuch": nothing is linked`) {
+		t.Errorf("plain: %+v", r)
+	}
+	// With --all, one logged out already is not a failure.
+	if r := f.svc.LogoutAll(ctx, load(), []string{"work", "old"}, false, true); len(r.LoggedOut) != 0 || len(r.Errs) != 0 {
+		t.Errorf("--all: %+v", r)
+	}
+	// --forget with the keyring out of reach: the settings go, and the
+	// message says how to remove the tokens later.
+	f.keyring.failAll = &store.UnavailableError{Cause: "no bus."}
+	r = f.svc.LogoutAll(ctx, load(), []string{"home", "old"}, true, false)
+	if !slices.Equal(r.Forgotten, []string{"home", "old"}) || len(r.Errs) != 1 ||
+		!strings.Contains(r.Errs[0], `profile "home": its settings are forgotten`) || !strings.HasSuffix(r.Errs[0], "remove them with: ms365auth logout --profile home") {
+		t.Errorf("--forget without a keyring: %+v", r)
+	}
+	if names := load().Names(); !slices.Equal(names, []string{"work"}) {
+		t.Errorf("settings left: %q, want work's", names)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -172,4 +173,107 @@ func AccountLabel(account, name string) string {
 		return account
 	}
 	return account + " (" + name + ")"
+}
+
+// SecretSource is where a link may find a confidential app's client
+// secret besides the environment and the store.
+type SecretSource struct {
+	Public       bool   // link --public: the app has none
+	File         string // --client-secret-file
+	Confidential bool   // --confidential: ask the person, with Ask
+	Ask          func() (string, error)
+	// PrintLink says the sign-in is finished by another run (link
+	// --print-link), which reads its own secret.
+	PrintLink bool
+}
+
+// ClientSecret finds the secret of a confidential app: the environment
+// (MS365AUTH_CLIENT_SECRET), a file, the person, or st where profile p
+// keeps it; "" for a public app. It never comes from a flag value, so it
+// cannot leak through the process list. isNew says it was given now, not
+// read from st.
+func (s *Service) ClientSecret(st store.Store, p *profile.Profile, src SecretSource) (secret string, isNew bool, err error) {
+	fromEnv := s.d.Getenv("MS365AUTH_CLIENT_SECRET")
+	// The pending sign-in keeps no secret, and the finishing run reads its
+	// own: a secret given here would be dropped, and redeeming the code
+	// would then fail with AADSTS7000218.
+	if src.PrintLink && !src.Public && (fromEnv != "" || src.File != "" || src.Confidential) {
+		return "", false, fmt.Errorf("--print-link does not keep a client secret: start without one, and give it to the run that finishes the sign-in: ms365auth link%s --returned-url - with MS365AUTH_CLIENT_SECRET set or --client-secret-file FILE", ProfileFlag(p.Name))
+	}
+	switch {
+	case src.Public:
+		return "", false, nil
+	case fromEnv != "":
+		return fromEnv, true, nil
+	case src.File != "":
+		data, err := os.ReadFile(src.File)
+		if err != nil {
+			return "", false, fmt.Errorf("cannot read the client secret: %w", err)
+		}
+		secret := strings.TrimSpace(string(data))
+		if secret == "" {
+			return "", false, fmt.Errorf("the client secret file %s is empty", src.File)
+		}
+		return secret, true, nil
+	case src.Confidential:
+		secret, err := src.Ask()
+		return secret, err == nil, err
+	case p.Confidential:
+		secret, err := st.LoadSecret(p.Name)
+		if err != nil {
+			return "", false, fmt.Errorf("profile %q is confidential but its client secret could not be read: %w\nfix: set MS365AUTH_CLIENT_SECRET or pass --client-secret-file", p.Name, err)
+		}
+		return secret, false, nil
+	}
+	return "", false, nil
+}
+
+// OpenLinkStore opens the store a link of p keeps its tokens in, and
+// finds out now, not after the person has signed in, whether it can keep
+// them.
+func (s *Service) OpenLinkStore(p *profile.Profile) (store.Store, error) {
+	st, err := s.d.OpenStore(p.Store)
+	if err != nil {
+		return nil, err
+	}
+	if err := Probe(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// SecretStore is where a link of p into st reads a kept client secret:
+// the store the profile was in (cfg) when it moves to another (moving: a
+// secret read there is then saved in st), else st.
+func (s *Service) SecretStore(cfg *profile.Config, p *profile.Profile, st store.Store) (secrets store.Store, moving bool, err error) {
+	prev := StoreOf(cfg.Get(p.Name))
+	if prev == "" || prev == st.Name() {
+		return st, false, nil
+	}
+	if secrets, err = s.d.OpenStore(prev); err != nil {
+		return nil, false, err
+	}
+	return secrets, true, nil
+}
+
+// LinkedAccount says whether profile old (its settings; nil when there are
+// none) holds tokens that a new sign-in would replace, and whose they are
+// ("" when the record cannot be read or names nobody). A store that cannot
+// be opened counts as holding none: the sign-in reports its trouble.
+func (s *Service) LinkedAccount(old *profile.Profile) (linked bool, account string) {
+	if old == nil {
+		return false, ""
+	}
+	st, err := s.OpenProfileStore(old)
+	if err != nil {
+		return false, ""
+	}
+	rec, err := st.Load(old.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, ""
+	}
+	if err != nil {
+		return true, ""
+	}
+	return true, rec.Account
 }

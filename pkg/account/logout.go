@@ -83,6 +83,49 @@ func (s *Service) Logout(ctx context.Context, name string) error {
 	return nil
 }
 
+// Logouts is what logging out several profiles came to.
+type Logouts struct {
+	LoggedOut []string // profiles whose tokens were removed now
+	Forgotten []string // profiles whose settings were removed
+	Errs      []string // one message for each profile that failed, then for forgetting
+}
+
+// LogoutAll logs out the named profiles of cfg (Logout), and with forget
+// removes their settings too. A profile logged out already is no failure
+// when its settings are to go (forget, or all of them), and a keyring out
+// of reach does not keep forget from removing the settings: the message
+// says how to remove the tokens once it is back.
+func (s *Service) LogoutAll(ctx context.Context, cfg *profile.Config, names []string, forget, all bool) *Logouts {
+	r := &Logouts{}
+	var drop []string
+	for _, name := range names {
+		err := s.Logout(ctx, name)
+		var nl *NotLinkedError
+		switch {
+		case err == nil:
+			r.LoggedOut = append(r.LoggedOut, name)
+		case errors.As(err, &nl) && nl.HasSettings && (forget || all):
+			// Already logged out: what is left is the settings.
+		case forget && cfg.Get(name) != nil && isUnavailable(err):
+			// Forgetting the settings needs no keyring; tokens it may
+			// still hold stay reachable by name (logout removes them).
+			r.Errs = append(r.Errs, fmt.Sprintf("profile %q: its settings are forgotten, but tokens it may hold could not be removed: %v\nonce the keyring is back, remove them with: ms365auth logout%s", name, err, ProfileFlag(name)))
+		default:
+			r.Errs = append(r.Errs, fmt.Sprintf("profile %q: %v", name, err))
+			continue
+		}
+		drop = append(drop, name)
+	}
+	if forget && len(drop) > 0 {
+		if err := s.Forget(drop); err != nil {
+			r.Errs = append(r.Errs, err.Error())
+		} else {
+			r.Forgotten = drop
+		}
+	}
+	return r
+}
+
 // Forget removes the named profiles' settings; it needs no store.
 func (s *Service) Forget(names []string) error {
 	return s.d.Settings.Update(func(c *profile.Config) {

@@ -231,7 +231,7 @@ func sessionEndedReason(d tokenlife.Deadline, rec *store.Record) string {
 // sessionEndWarning says that the session ends at d, why, and what renews
 // it: a sign-in now, or an unattended one from the phone when it ends.
 func sessionEndWarning(name string, d tokenlife.Deadline, rec *store.Record, now time.Time) string {
-	return fmt.Sprintf("the session ends in %s, at %s: %s; sign in again to renew it: ms365auth reauth%s --force (or, when it ends, let cron send a code to your phone with reauth's --device-wait: https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#finish-a-re-sign-in-from-your-phone)",
+	return fmt.Sprintf("the session ends in %s, at %s: %s; sign in again to renew it: ms365auth reauth%s --force (or let cron send a code to your phone when it ends, with reauth's --device-wait and --notify-cmd: see https://github.com/ms365auth/ms365auth/blob/main/docs/recipes.md#finish-a-re-sign-in-from-your-phone)",
 		Roughly(d.At.Sub(now)), d.At.Local().Format(time.RFC1123), sessionCause(d, rec), ProfileFlag(name))
 }
 

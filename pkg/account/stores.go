@@ -63,6 +63,17 @@ func (s *Service) FileStoreLinkCommand(p *profile.Profile) string {
 	return s.LinkCommand(&q, q.Method)
 }
 
+// FileStoreWayOutFor is the link that keeps profile name's tokens in files,
+// for a keyring's way out: FileStoreLinkCommand of p, the settings a link
+// would have, or when those could not be worked out (nil), a link with the
+// client ID left to fill in.
+func (s *Service) FileStoreWayOutFor(name string, p *profile.Profile) string {
+	if p == nil {
+		return "ms365auth link" + ProfileFlag(name) + " --client-id <application ID> --store " + StoreFile
+	}
+	return s.FileStoreLinkCommand(p)
+}
+
 // reworded is an error with a message of its own.
 type reworded struct {
 	msg string

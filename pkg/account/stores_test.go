@@ -329,3 +329,14 @@ func TestLongClaimsAreSavedForReauth(t *testing.T) {
 		}
 	}
 }
+
+func TestFileStoreWayOutFor(t *testing.T) {
+	f := newFixture(t)
+	if got, want := f.svc.FileStoreWayOutFor("work", nil), "ms365auth link --profile work --client-id <application ID> --store file"; got != want {
+		t.Errorf("no settings: %q, want %q", got, want)
+	}
+	p := f.profile("work")
+	if got, want := f.svc.FileStoreWayOutFor("work", p), f.svc.FileStoreLinkCommand(p); got != want || !strings.Contains(got, " --store file") {
+		t.Errorf("with settings: %q, want %q", got, want)
+	}
+}

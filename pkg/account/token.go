@@ -94,6 +94,30 @@ func (s *Service) peek(name string) (*store.Record, error) {
 	return rec, err
 }
 
+// TokenSource hands out profile name's access token to a run of requests
+// (api): the first ask, and one that asks to renew (the resource refused
+// the token), go to AccessToken with req; the others reuse that token, so
+// that the pages and retries of one run share it. warn gets the warnings.
+func (s *Service) TokenSource(name string, req TokenRequest, warn func(string)) func(ctx context.Context, renew bool) (string, error) {
+	token := ""
+	return func(ctx context.Context, renew bool) (string, error) {
+		if token != "" && !renew {
+			return token, nil
+		}
+		r := req
+		r.Force = renew
+		t, err := s.AccessToken(ctx, name, r)
+		if err != nil {
+			return "", err
+		}
+		for _, w := range t.Warnings {
+			warn(w)
+		}
+		token = t.AccessToken
+		return token, nil
+	}
+}
+
 // Renew refreshes profile name's tokens now, whatever their state
 // (reauth's keep-alive), under the lock. profileScopes, when not nil,
 // replace the scopes of its settings for this refresh.

@@ -129,17 +129,9 @@ sign in.`,
 }
 
 func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
-	if o.JSONLines && !o.Paginate {
-		return errors.New("--jsonl works with --paginate")
-	}
-	if o.DeltaLink != "" && !o.Paginate {
-		return errors.New("--delta-link works with --paginate")
-	}
-	if o.Timeout <= 0 {
-		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
-	}
-	if o.MaxPages <= 0 {
-		return fmt.Errorf("--max-pages must be more than 0, e.g. --max-pages %d", graph.DefaultMaxPages)
+	reading := graph.Reading{Paginate: o.Paginate, JSONLines: o.JSONLines, DeltaLink: o.DeltaLink != "", IdleTimeout: o.Timeout, MaxPages: o.MaxPages}
+	if err := reading.Check(); err != nil {
+		return err
 	}
 	p, err := env.account().Profile(o.Profile)
 	if err != nil {
@@ -183,7 +175,6 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 	if o.Silent {
 		out.Out = io.Discard
 	}
-	token := ""
 	hc := *env.HTTPClient
 	hc.Timeout = 0 // --timeout bounds each attempt, however long its answer
 	client := &graph.Client{
@@ -191,17 +182,8 @@ func apiRun(ctx context.Context, env *Env, o *apiOptions, target string) error {
 		IdleTimeout: o.Timeout,
 		Cloud:       cloud,
 		Log:         env.Err,
-		Token: func(ctx context.Context, renew bool) (string, error) {
-			if token != "" && !renew {
-				return token, nil // pages and retries of one run share it
-			}
-			t, err := accessToken(ctx, env, p, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin, Force: renew})
-			if err != nil {
-				return "", err
-			}
-			token = t
-			return token, nil
-		},
+		Token: env.account().TokenSource(p.Name, account.TokenRequest{Scopes: o.Scopes, Margin: apiMargin},
+			func(w string) { fmt.Fprintln(env.Err, "warning: "+w) }),
 		AnswerClaims: func(ctx context.Context, claims string) error {
 			return answerClaims(ctx, env, o.Profile, claims)
 		},

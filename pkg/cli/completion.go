@@ -69,21 +69,8 @@ func completeProfiles(env *Env) cobra.CompletionFunc {
 }
 
 // completeScopes completes the last item of a comma-separated list with the
-// feature names not yet in it. No space follows, so that another comma can.
+// feature names not yet in it (entra.CompleteFeatureList). No space
+// follows, so that another comma can.
 func completeScopes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	done, last := "", toComplete
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		done, last = toComplete[:i+1], toComplete[i+1:]
-	}
-	have := map[string]bool{}
-	for _, s := range strings.Split(done, ",") {
-		have[strings.TrimSpace(s)] = true
-	}
-	var out []string
-	for _, name := range entra.FeatureNames() {
-		if !have[name] && strings.HasPrefix(name, last) {
-			out = append(out, done+name)
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	return entra.CompleteFeatureList(toComplete), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }

@@ -120,12 +120,11 @@ func doctorRun(ctx context.Context, env *Env, o *doctorOptions) error {
 	}
 	rep := diagnose.Run(ctx, denv, groups)
 	// The keyring's way out names the link that keeps this profile in files.
-	way := "ms365auth link" + profileFlag(o.link.Profile) + " --client-id <application ID> --store file"
+	var linked *profile.Profile // the settings a link would have, when they can be worked out
 	if cfg, err := env.account().Settings().Load(); err == nil {
-		if p, err := settings(env, cfg, &o.link); err == nil {
-			way = env.account().FileStoreLinkCommand(p)
-		}
+		linked, _ = settings(env, cfg, &o.link)
 	}
+	way := env.account().FileStoreWayOutFor(o.link.Profile, linked)
 	for i := range rep.Checks {
 		rep.Checks[i].Fix = account.FileStoreWayOut(rep.Checks[i].Fix, way)
 	}
@@ -160,15 +159,8 @@ func diagnoseEnv(env *Env, l linkOptions) *diagnose.Env {
 		Hints:              env.account().HintContext,
 		ReauthCommand:      func(name string) string { return "ms365auth reauth" + profileFlag(name) },
 		UnreadableFix:      account.UnreadableFix,
-		DefaultRedirectURI: defaultRedirect,
+		DefaultRedirectURI: profile.DefaultRedirectURI,
 	}
-}
-
-func defaultRedirect(method string) string {
-	if method == profile.MethodAlt {
-		return DefaultAltRedirectURI
-	}
-	return entra.NativeClientRedirectURI
 }
 
 // printDoctorReport writes the report: JSON, or one line per check with

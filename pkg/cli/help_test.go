@@ -84,7 +84,7 @@ func TestHelpEnvironmentHasTheTables(t *testing.T) {
 			t.Errorf("help environment lacks %s", f.Path)
 		}
 	}
-	// The summary is wrapped to 80 columns like the rest.
+	// The summary is wrapped to the terminal's 80 columns like the rest.
 	if !strings.Contains(strings.Join(strings.Fields(help), " "), manual.ExitSummary()) {
 		t.Errorf("help environment lacks the exit codes:\n%s", help)
 	}

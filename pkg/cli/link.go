@@ -14,7 +14,6 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 	"github.com/ms365auth/ms365auth/pkg/termio"
 )
 
@@ -146,10 +145,6 @@ func (o *linkOptions) chooseMethod(fallback string) error {
 	return nil
 }
 
-// probe checks the store answers (account.Probe), so a sign-in is not
-// wasted on a store that cannot keep its result.
-func probe(st store.Store) error { return account.Probe(st) }
-
 // keepLink stores the result of a successful sign-in (account.Keep), then
 // tells the person what was linked and granted.
 func keepLink(ctx context.Context, env *Env, u ui, p *profile.Profile, res *flow.Result, o account.KeepOptions) error {
@@ -191,20 +186,12 @@ func keepLink(ctx context.Context, env *Env, u ui, p *profile.Profile, res *flow
 // "gh auth login" does: a profile name typed from habit must not cost
 // another account its link. It reports whether to go on.
 func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, error) {
-	if old == nil {
+	linked, who := env.account().LinkedAccount(old)
+	if !linked {
 		return true, nil
 	}
-	st, err := openProfileStore(env, old)
-	if err != nil {
-		return true, nil // the sign-in reports the store's trouble
-	}
-	rec, err := st.Load(old.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	}
-	who := ""
-	if err == nil && rec.Account != "" {
-		who = " to " + rec.Account
+	if who != "" {
+		who = " to " + who
 	}
 	fmt.Fprintf(env.Err, "Profile %q is already linked%s. Sign in again and replace it? [y/N] ", old.Name, who)
 	answer, err := termio.ReadLine(ctx, env.In, terminalEcho(env))
@@ -221,15 +208,4 @@ func confirmRelink(ctx context.Context, env *Env, old *profile.Profile) (bool, e
 	}
 	fmt.Fprintln(env.Err, "Nothing was changed. "+more)
 	return false, nil
-}
-
-func storeOf(p *profile.Profile) string { return account.StoreOf(p) }
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
+	"github.com/ms365auth/ms365auth/pkg/diagnose"
 	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/profile"
@@ -24,49 +24,28 @@ func settings(env *Env, cfg *profile.Config, o *linkOptions) (*profile.Profile, 
 	})
 }
 
-// clientSecret finds the secret of a confidential app: the environment, a
-// file, a prompt, or the store. It never comes from a flag value, so it
-// cannot leak through the process list.
+// clientSecret finds the secret of a confidential app
+// (account.ClientSecret), asking the person at the terminal for
+// --confidential.
 func clientSecret(ctx context.Context, env *Env, st store.Store, o *linkOptions, p *profile.Profile) (secret string, isNew bool, err error) {
-	if o.Public {
-		return "", false, nil
+	return env.account().ClientSecret(st, p, account.SecretSource{Public: o.Public, File: o.SecretFile, Confidential: o.Confidential, PrintLink: o.PrintLink,
+		Ask: func() (string, error) { return askSecret(ctx, env) }})
+}
+
+// askSecret reads --confidential's secret from the terminal, unechoed.
+func askSecret(ctx context.Context, env *Env) (string, error) {
+	if !isTerminal(env.In) {
+		return "", errors.New("--confidential asks for the secret on a terminal: in scripts set MS365AUTH_CLIENT_SECRET or use --client-secret-file")
 	}
-	if s := env.Getenv("MS365AUTH_CLIENT_SECRET"); s != "" {
-		return s, true, nil
+	fmt.Fprint(env.Err, "Client secret (its Value, not its Secret ID; not shown): ")
+	s, err := termio.ReadSecret(ctx, env.In, env.Err)
+	if err != nil {
+		return "", err
 	}
-	if o.SecretFile != "" {
-		data, err := os.ReadFile(o.SecretFile)
-		if err != nil {
-			return "", false, fmt.Errorf("cannot read the client secret: %w", err)
-		}
-		s := strings.TrimSpace(string(data))
-		if s == "" {
-			return "", false, fmt.Errorf("the client secret file %s is empty", o.SecretFile)
-		}
-		return s, true, nil
+	if s = strings.TrimSpace(s); s == "" {
+		return "", errors.New("no client secret was entered")
 	}
-	if o.Confidential {
-		if !isTerminal(env.In) {
-			return "", false, errors.New("--confidential asks for the secret on a terminal: in scripts set MS365AUTH_CLIENT_SECRET or use --client-secret-file")
-		}
-		fmt.Fprint(env.Err, "Client secret (its Value, not its Secret ID; not shown): ")
-		s, err := termio.ReadSecret(ctx, env.In, env.Err)
-		if err != nil {
-			return "", false, err
-		}
-		if s = strings.TrimSpace(s); s == "" {
-			return "", false, errors.New("no client secret was entered")
-		}
-		return s, true, nil
-	}
-	if p.Confidential {
-		s, err := st.LoadSecret(p.Name)
-		if err != nil {
-			return "", false, fmt.Errorf("profile %q is confidential but its client secret could not be read: %w\nfix: set MS365AUTH_CLIENT_SECRET or pass --client-secret-file", p.Name, err)
-		}
-		return s, false, nil
-	}
-	return "", false, nil
+	return s, nil
 }
 
 func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
@@ -93,22 +72,17 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 	// anyone signs in.
 	if p.Method != profile.MethodDevice && p.RedirectURI != "" {
 		if problem := entra.RedirectURIProblem(p.RedirectURI); problem != "" {
-			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, defaultRedirect(p.Method))
+			return fmt.Errorf("redirect URI: %s\nfix: register a URI Entra accepts and pass it with --redirect-uri (default %s)", problem, profile.DefaultRedirectURI(p.Method))
 		}
 	}
-	st, err := env.OpenStore(p.Store)
+	st, err := env.account().OpenLinkStore(p)
 	if err != nil {
-		return err
-	}
-	// Find out now, not after the person has signed in, whether the
-	// tokens can be kept.
-	if err := probe(st); err != nil {
 		return err
 	}
 	// And whether the app registration can work, before anyone is asked
 	// anything or opens a browser.
 	if !o.NoCheck {
-		if err := checkRegistrationFirst(ctx, env, p); err != nil {
+		if err := diagnose.BeforeSignIn(ctx, &diagnose.Env{HTTPClient: env.HTTPClient, Hints: env.account().HintContext}, p); err != nil {
 			return err
 		}
 	}
@@ -117,20 +91,9 @@ func linkRun(ctx context.Context, env *Env, o *linkOptions) error {
 			return err
 		}
 	}
-	// A kept client secret is read from where the profile was; moving to
-	// another store, it is then saved in the new one.
-	secretStore, moving := st, false
-	if prev := storeOf(cfg.Get(p.Name)); prev != "" && prev != st.Name() {
-		if secretStore, err = env.OpenStore(prev); err != nil {
-			return err
-		}
-		moving = true
-	}
-	// The pending sign-in keeps no secret, and the finishing run reads its
-	// own: a secret given here would be dropped, and redeeming the code
-	// would then fail with AADSTS7000218.
-	if o.PrintLink && !o.Public && (env.Getenv("MS365AUTH_CLIENT_SECRET") != "" || o.SecretFile != "" || o.Confidential) {
-		return fmt.Errorf("--print-link does not keep a client secret: start without one, and give it to the run that finishes the sign-in: ms365auth link%s --returned-url - with MS365AUTH_CLIENT_SECRET set or --client-secret-file FILE", profileFlag(p.Name))
+	secretStore, moving, err := env.account().SecretStore(cfg, p, st)
+	if err != nil {
+		return err
 	}
 	secret, secretIsNew, err := clientSecret(ctx, env, secretStore, o, p)
 	if err != nil {

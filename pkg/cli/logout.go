@@ -7,9 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ms365auth/ms365auth/pkg/account"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 type logoutOptions struct {
@@ -45,34 +42,15 @@ func logoutRun(ctx context.Context, env *Env, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	var errs, forget []string
-	for _, name := range cfg.Select(o.Profile, o.All) {
-		err := env.account().Logout(ctx, name)
-		var nl *account.NotLinkedError
-		switch {
-		case err == nil:
-			fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
-		case errors.As(err, &nl) && nl.HasSettings && (o.Forget || o.All):
-			// Already logged out: what is left is the settings.
-		case o.Forget && cfg.Get(name) != nil && errors.As(err, new(*store.UnavailableError)):
-			// Forgetting the settings needs no keyring; tokens it may
-			// still hold stay reachable by name (logout removes them).
-			errs = append(errs, fmt.Sprintf("profile %q: its settings are forgotten, but tokens it may hold could not be removed: %v\nonce the keyring is back, remove them with: ms365auth logout%s", name, err, profileFlag(name)))
-		default:
-			errs = append(errs, fmt.Sprintf("profile %q: %v", name, err))
-			continue
-		}
-		forget = append(forget, name)
+	r := env.account().LogoutAll(ctx, cfg, cfg.Select(o.Profile, o.All), o.Forget, o.All)
+	for _, name := range r.LoggedOut {
+		fmt.Fprintf(env.Err, "Logged out of profile %q.\n", name)
 	}
-	if o.Forget && len(forget) > 0 {
-		if err := env.account().Forget(forget); err != nil {
-			errs = append(errs, err.Error())
-		} else {
-			fmt.Fprintf(env.Err, "Forgot the settings of %s.\n", quotedList(forget))
-		}
+	if len(r.Forgotten) > 0 {
+		fmt.Fprintf(env.Err, "Forgot the settings of %s.\n", quotedList(r.Forgotten))
 	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "\n"))
+	if len(r.Errs) > 0 {
+		return errors.New(strings.Join(r.Errs, "\n"))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,10 +12,8 @@ import (
 
 	"github.com/ms365auth/ms365auth/pkg/account"
 	"github.com/ms365auth/ms365auth/pkg/entra"
-	"github.com/ms365auth/ms365auth/pkg/flow"
 	"github.com/ms365auth/ms365auth/pkg/notify"
 	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 type reauthOptions struct {
@@ -31,10 +28,6 @@ type reauthOptions struct {
 	Timeout        time.Duration
 	Claims         string // a claims challenge's JSON: sign in with it
 }
-
-// claimsReason is why a claims challenge needs a person, the same words
-// from api, token --claims and reauth --claims.
-const claimsReason = "a claims challenge asks for a new sign-in"
 
 func newReauthCmd(env *Env) *cobra.Command {
 	o := &reauthOptions{}
@@ -100,172 +93,78 @@ waits, another says so and exits 3; token keeps serving the valid access token.`
 }
 
 func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
-	old, err := env.account().Profile(o.Profile)
-	if err != nil {
-		return err
-	}
-	if old.Sandbox {
-		if o.NonInteractive || !isTerminal(env.In) {
-			return needPerson(ctx, env, old, sandboxEnded(), o.NotifyCmd, "")
-		}
-		return sandboxEnded()
-	}
-	// Read again under the lock: a store move may have switched the
-	// settings and emptied the store they named before.
-	linked, err := env.account().LoadLinked(ctx, o.Profile)
-	if err != nil {
-		return err
-	}
-	old, st, rec := linked.Profile, linked.Store, linked.Record
-	p := *old
-	if len(o.Scopes) > 0 || len(o.RemoveScopes) > 0 {
-		if p.Scopes, err = entra.ChangeScopes(old.Scopes, o.Scopes, o.RemoveScopes); err != nil {
-			return err
-		}
-	}
-	scopesChanged := !slices.Equal(p.Scopes, old.Scopes)
-	added := entra.OtherResourceScopes(p.Scopes, old.Scopes)
-	u := newUI(env, p.Sandbox)
-
-	// A refusal may carry a claims challenge the sign-in must answer, and a
-	// fix beyond signing in; --claims wins, then one saved because it was
-	// too long for the command printed (account.InlineClaims).
-	if o.Claims == "" {
-		saved, warnings, err := env.account().SavedClaims(p.Name)
-		for _, w := range warnings {
+	unattended := o.NonInteractive || !isTerminal(env.In)
+	plan, err := env.account().PlanReauth(ctx, account.ReauthRequest{Profile: o.Profile, Scopes: o.Scopes, RemoveScopes: o.RemoveScopes, Force: o.Force, Claims: o.Claims})
+	if plan != nil {
+		for _, w := range plan.Warnings {
 			fmt.Fprintln(env.Err, "warning: "+w)
 		}
-		if err != nil {
-			fmt.Fprintln(env.Err, "warning: "+err.Error())
-		}
-		o.Claims = saved
 	}
-	why, claims, fix := "", o.Claims, ""
+	var te *account.TransientError
+	if errors.As(err, &te) {
+		warnRefreshTokenEnding(env, plan.Profile.Name, plan.Record) // unchanged by the failure
+	}
+	if err != nil {
+		return err
+	}
+	p, sr := plan.Profile, plan.SignIn
+	if plan.Sandbox {
+		if unattended {
+			return needPerson(ctx, env, p, sr, o.NotifyCmd)
+		}
+		return sr
+	}
+	u := newUI(env, p.Sandbox)
 	switch {
-	case o.Claims != "":
-		why = claimsReason
-	case o.Force:
-		why = "--force"
-	case rec == nil:
-		why = "no tokens are stored"
-	case len(added) > 0:
-		why = "the scopes changed: " + strings.Join(added, " ") + " need consent"
-	default:
-		var narrower []string // only removals: try the narrower set
-		if scopesChanged {
-			narrower = p.Scopes
+	case plan.Renewed != nil && plan.Narrowed:
+		u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), plan.Renewed.Expiry.Local().Format(time.RFC1123))
+		u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
+		warnRefreshTokenEnding(env, p.Name, plan.Renewed)
+		return nil
+	case plan.Renewed != nil:
+		// Unattended, all is well: say nothing, since cron mails whatever
+		// a job prints.
+		if !o.NonInteractive {
+			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, plan.Renewed.Expiry.Local().Format(time.RFC1123))
 		}
-		renewed, err := env.account().Renew(ctx, p.Name, narrower)
-		var sr *account.SignInRequiredError
-		switch {
-		case err == nil && scopesChanged:
-			// Only removals: the refresh with fewer scopes worked, so the
-			// profile asks for those from now on.
-			if err := env.account().Settings().Update(func(c *profile.Config) {
-				if cur := c.Get(p.Name); cur != nil {
-					cur.Scopes = p.Scopes
-				}
-			}); err != nil {
-				return fmt.Errorf("refreshed, but the profile's new scopes could not be saved: %w", err)
-			}
-			u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), renewed.Expiry.Local().Format(time.RFC1123))
-			u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
-			warnRefreshTokenEnding(env, p.Name, renewed)
-			return nil
-		case err == nil:
-			// Unattended, all is well: say nothing, since cron mails
-			// whatever a job prints.
-			if !o.NonInteractive {
-				u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, renewed.Expiry.Local().Format(time.RFC1123))
-			}
-			warnRefreshTokenEnding(env, p.Name, renewed)
-			return nil
-		case errors.As(err, &sr):
-			why, fix = sr.Reason, sr.Fix
-			claims = firstNonEmpty(claims, sr.Claims)
-		default:
-			var te *account.TransientError
-			if errors.As(err, &te) {
-				warnRefreshTokenEnding(env, p.Name, rec) // unchanged by the failure
-			}
-			return err
-		}
+		warnRefreshTokenEnding(env, p.Name, plan.Renewed)
+		return nil
 	}
 
-	if o.NonInteractive || !isTerminal(env.In) {
-		// The command to run must do what this one was asked: a plain
-		// reauth would refresh silently and never add the scopes.
-		run := "ms365auth reauth" + profileFlag(p.Name)
-		if scopesChanged && len(o.Scopes) > 0 {
-			run += listFlag("--scopes", o.Scopes)
-		}
-		if scopesChanged && len(o.RemoveScopes) > 0 {
-			run += listFlag("--remove-scopes", o.RemoveScopes)
-		}
-		if o.Force {
-			run += " --force"
-		}
-		sr := &account.SignInRequiredError{Profile: p.Name, Reason: why, Run: run, Fix: fix, Claims: claims}
+	if unattended {
 		env.account().RememberClaims(sr)
 		if o.DeviceWait > 0 {
-			if done, err := reauthByDevice(ctx, env, &p, st, rec, o, claims, sr); done {
+			if done, err := reauthByDevice(ctx, env, plan, o, sr); done {
 				return err
 			}
 		}
-		return needPerson(ctx, env, &p, sr, o.NotifyCmd, claims)
+		return needPerson(ctx, env, p, sr, o.NotifyCmd)
 	}
-	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(why, "."))
-	if fix != "" {
-		u.say("%s", fix)
+	u.say("Signing in again for profile %q: %s.", p.Name, strings.TrimSuffix(sr.Reason, "."))
+	if sr.Fix != "" {
+		u.say("%s", sr.Fix)
 	}
-	secret := ""
-	if p.Confidential {
-		if secret, err = st.LoadSecret(p.Name); err != nil {
-			return fmt.Errorf("cannot read the client secret of profile %q: %w", p.Name, err)
-		}
-	}
-	hint := ""
-	if rec != nil && strings.Contains(rec.Account, "@") {
-		hint = rec.Account // a user name, not a display name or sub
-	}
-	res, err := signIn(ctx, env, u, &p, newClient(env, &p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: hint, Claims: claims})
+	secret, err := plan.Secret()
 	if err != nil {
 		return err
 	}
-	// reauth renews a link; it must not quietly put another account's
-	// tokens under this profile.
-	if rec != nil && rec.ObjectID != "" && res.Claims.OID != "" && res.Claims.OID != rec.ObjectID {
-		return fmt.Errorf("signed in as %s, but profile %q is linked to %s: nothing was changed; sign in as %s, or link the other account under its own profile: ms365auth link --profile NAME",
-			firstNonEmpty(res.Claims.Account(), "another account"), p.Name, rec.Account, rec.Account)
+	res, err := signIn(ctx, env, u, p, newClient(env, p, secret), signInOptions{NoBrowser: o.NoBrowser, Timeout: o.Timeout, LoginHint: plan.LoginHint(), Claims: sr.Claims})
+	if err != nil {
+		return err
 	}
-	return keepLink(ctx, env, u, &p, res, account.KeepOptions{Store: st, Secret: secret})
+	if err := plan.CheckAccount(res); err != nil {
+		return err
+	}
+	return keepLink(ctx, env, u, p, res, account.KeepOptions{Store: plan.Store, Secret: secret})
 }
 
 // needPerson ends an unattended reauth: it runs the notification command
-// and returns the exit-3 error. For the primary method it also starts a
-// sign-in that "link --returned-url" can finish, and passes its link on.
-func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.SignInRequiredError, notifyCmd, claims string) error {
-	why := sr.Reason
+// (account.Service.Notification) and returns the exit-3 error.
+func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.SignInRequiredError, notifyCmd string) error {
 	if notifyCmd == "" {
 		return sr
 	}
-	link := ""
-	if p.Method == profile.MethodPaste && !p.Sandbox { // the sandbox's stand-in is gone
-		if auth, err := newClient(env, p, "").NewAuthorization(p.RedirectURI, flow.Options{Claims: claims}); err == nil {
-			if err := savePending(env, p, auth); err == nil {
-				link = auth.URL
-			}
-		}
-	}
-	message := fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Run: %s", p.Name, why, sr.Command())
-	if link != "" {
-		// "-" reads the URL from standard input: on the command line its
-		// code would be in the process list and the shell's history.
-		message = fmt.Sprintf("ms365auth: profile %q needs a sign-in (%s). Open the link and sign in, then paste the address you land on into: ms365auth link%s --returned-url -", p.Name, why, profileFlag(p.Name))
-	}
-	if sr.Fix != "" {
-		message += " " + sr.Fix
-	}
+	message, link := env.account().Notification(p, sr)
 	runNotify(ctx, env, notifyCmd, p.Name, message, link, account.DeviceNotice{})
 	return sr
 }
@@ -273,12 +172,12 @@ func needPerson(ctx context.Context, env *Env, p *profile.Profile, sr *account.S
 // reauthByDevice runs reauth --device-wait: done says the run is over
 // (signed in again, or err says why not); otherwise sr's reason now says
 // why the sign-in link is sent instead.
-func reauthByDevice(ctx context.Context, env *Env, p *profile.Profile, st store.Store, rec *store.Record, o *reauthOptions, claims string, sr *account.SignInRequiredError) (done bool, err error) {
-	oid := ""
-	if rec != nil {
-		oid = rec.ObjectID
+func reauthByDevice(ctx context.Context, env *Env, plan *account.Reauth, o *reauthOptions, sr *account.SignInRequiredError) (done bool, err error) {
+	p, oid := plan.Profile, ""
+	if plan.Record != nil {
+		oid = plan.Record.ObjectID
 	}
-	_, err = env.account().ReauthByDevice(ctx, account.DeviceSignIn{Profile: p, Store: st, Claims: claims, Wait: o.DeviceWait, ObjectID: oid,
+	_, err = env.account().ReauthByDevice(ctx, account.DeviceSignIn{Profile: p, Store: plan.Store, Claims: sr.Claims, Wait: o.DeviceWait, ObjectID: oid,
 		Notify: func(n account.DeviceNotice) { runNotify(ctx, env, o.NotifyCmd, p.Name, n.Message(), "", n) }})
 	var fb *account.DeviceFallbackError
 	if errors.As(err, &fb) {
@@ -298,6 +197,3 @@ func runNotify(ctx context.Context, env *Env, notifyCmd, profile, message, link 
 		fmt.Fprintf(env.Err, "warning: --notify-cmd failed: %v\n", strings.TrimSpace(err.Error()))
 	}
 }
-
-// listFlag writes a list flag (--scopes) with values for a command to run.
-func listFlag(flag string, values []string) string { return account.ListFlag(flag, values) }

@@ -11,30 +11,17 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/profile"
 )
 
-// sandboxClientID is the app registration the sandbox's stand-in knows.
-const sandboxClientID = "5a1db0c5-0000-4000-8000-53a4db0c5e55"
-
-// sandboxEnded is what renewing the sandbox profile meets: its stand-in
-// for Entra ID lived only while "link --sandbox" ran, so no refresh or
-// sign-in can reach it again, now or later.
-func sandboxEnded() *account.SignInRequiredError { return account.SandboxEnded() }
-
 // sandboxRun runs the primary method end to end against a local stand-in
 // for Entra ID, so a newcomer sees link, paste, keyring and status without
 // a Microsoft account. Everything it prints is labelled.
 func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 	u := newUI(env, true)
-	srv, err := entrasim.NewServerAt("127.0.0.1:0")
+	srv, err := entrasim.NewSandbox()
 	if err != nil {
 		return fmt.Errorf("could not start the sandbox: %w", err)
 	}
 	defer srv.Close()
-	redirect := srv.URL + "/common/oauth2/nativeclient"
-	srv.AddApp(entrasim.App{
-		ClientID:    sandboxClientID,
-		MultiTenant: true,
-		Redirects:   []entrasim.Redirect{{URI: redirect, Platform: entrasim.MobileDesktop}},
-	})
+	redirect := srv.SandboxRedirectURI()
 	scopes := o.Scopes
 	if len(scopes) == 0 {
 		scopes = account.SandboxScopes()
@@ -46,18 +33,15 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 		return err
 	}
 	p, err := settings(env, cfg, &linkOptions{
-		Profile: profile.SandboxName, ClientID: sandboxClientID, AuthorityHost: srv.URL,
+		Profile: profile.SandboxName, ClientID: entrasim.SandboxClientID, AuthorityHost: srv.URL,
 		Scopes: scopes, RedirectURI: redirect, Store: o.Store,
 	})
 	if err != nil {
 		return err
 	}
 	p.Sandbox = true
-	st, err := env.OpenStore(p.Store)
+	st, err := env.account().OpenLinkStore(p)
 	if err != nil {
-		return err
-	}
-	if err := probe(st); err != nil {
 		return err
 	}
 	if !o.Force && isTerminal(env.In) {
@@ -113,7 +97,7 @@ func sandboxRun(ctx context.Context, env *Env, o *linkOptions) error {
 // made-up mailbox and calendar, so that api, --paginate and --jq can be
 // tried without an account, and a sandbox token never goes to Microsoft.
 func sandboxGraph(env *Env) (url string, stop func()) {
-	srv := graphsim.NewSandbox(sandboxClientID, env.Now())
+	srv := graphsim.NewSandbox(entrasim.SandboxClientID, env.Now())
 	return srv.URL, srv.Close
 }
 

@@ -17,15 +17,6 @@ import (
 	"github.com/ms365auth/ms365auth/pkg/tokenlife"
 )
 
-// Token states as status reports them.
-const (
-	StateValid       = account.StateValid
-	StateExpired     = account.StateExpired
-	StateNeedsReauth = account.StateNeedsReauth
-	StateNotLinked   = account.StateNotLinked
-	StateUnreadable  = account.StateUnreadable
-)
-
 type statusOptions struct {
 	Profile string
 	All     bool
@@ -103,9 +94,9 @@ func statusRun(env *Env, o *statusOptions) error {
 
 func statusExit(s account.Status) int {
 	switch {
-	case s.Error != "" || s.State == StateUnreadable:
+	case s.Error != "" || s.State == account.StateUnreadable:
 		return ExitError
-	case s.State == StateNeedsReauth || s.State == StateNotLinked:
+	case s.State == account.StateNeedsReauth || s.State == account.StateNotLinked:
 		return ExitSignIn
 	}
 	return ExitOK
@@ -165,7 +156,7 @@ func printStatus(env *Env, list []account.Status, now time.Time) {
 			row("error", s.Error)
 			continue
 		}
-		if s.State == StateUnreadable {
+		if s.State == account.StateUnreadable {
 			row("state", style.Red("unreadable")+": "+s.Reason)
 			row("fix", s.Fix)
 			row("store", storeText(s))
@@ -196,7 +187,7 @@ func printStatus(env *Env, list []account.Status, now time.Time) {
 			row("other token", describeOtherToken(t, now))
 		}
 		switch {
-		case s.State == StateNeedsReauth && s.RefreshToken:
+		case s.State == account.StateNeedsReauth && s.RefreshToken:
 			row("refresh token", "yes, but it no longer works")
 		case s.RefreshTokenDaysLeft != nil:
 			row("refresh token", fmt.Sprintf("yes, dies after %d more days unused", *s.RefreshTokenDaysLeft))
@@ -246,9 +237,9 @@ func sessionEndText(s account.Status) string {
 
 func describeState(s account.Status, now time.Time, style termio.Styler) string {
 	switch s.State {
-	case StateValid:
+	case account.StateValid:
 		return style.Green("valid") + " (access token expires in " + account.Roughly(s.AccessTokenExpiresAt.Sub(now)) + ")"
-	case StateExpired:
+	case account.StateExpired:
 		return style.Yellow("expired") + " (the refresh token will renew it)"
 	default:
 		reason := s.Reason

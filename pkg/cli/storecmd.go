@@ -8,17 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ms365auth/ms365auth/pkg/account"
-	"github.com/ms365auth/ms365auth/pkg/profile"
-	"github.com/ms365auth/ms365auth/pkg/store"
 )
 
 var storeNames = account.StoreNames
-
-// openProfileStore opens the store that holds a linked profile's tokens
-// (account.ProfileStoreName).
-func openProfileStore(env *Env, p *profile.Profile) (store.Store, error) {
-	return env.account().OpenProfileStore(p)
-}
 
 func newStoreCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{

@@ -219,3 +219,24 @@ func GrantedCovers(granted, requested []string) bool {
 	}
 	return true
 }
+
+// CompleteFeatureList completes list, a comma-separated list being typed,
+// with each feature name (FeatureNames) that starts its last item and is
+// not in it yet, keeping the items before.
+func CompleteFeatureList(list string) []string {
+	done, last := "", list
+	if i := strings.LastIndex(list, ","); i >= 0 {
+		done, last = list[:i+1], list[i+1:]
+	}
+	have := map[string]bool{}
+	for _, s := range strings.Split(done, ",") {
+		have[strings.TrimSpace(s)] = true
+	}
+	var out []string
+	for _, name := range FeatureNames() {
+		if !have[name] && strings.HasPrefix(name, last) {
+			out = append(out, done+name)
+		}
+	}
+	return out
+}

@@ -119,3 +119,23 @@ func TestGrantedCovers(t *testing.T) {
 		}
 	}
 }
+
+func TestCompleteFeatureList(t *testing.T) {
+	for _, c := range []struct {
+		list string
+		want []string
+	}{
+		{"calendar-sh", []string{"calendar-shared", "calendar-shared-write"}},
+		{"mail,calendar-shared,calendar-sh", []string{"mail,calendar-shared,calendar-shared-write"}},
+		{"mail, calendar,calendar", []string{"mail, calendar,calendar-shared", "mail, calendar,calendar-shared-write", "mail, calendar,calendar-write"}},
+		{"mail,mail", []string{"mail,mail-send", "mail,mail-send-shared", "mail,mail-write"}},
+		{"nosuch", nil},
+	} {
+		if diff := cmp.Diff(c.want, CompleteFeatureList(c.list)); diff != "" {
+			t.Errorf("CompleteFeatureList(%q) (-want +got):\n%s", c.list, diff)
+		}
+	}
+	if got := CompleteFeatureList(""); len(got) != len(FeatureNames()) {
+		t.Errorf("an empty list completes to %d names, want all %d", len(got), len(FeatureNames()))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/itchyny/gojq"
 )
@@ -209,6 +210,32 @@ func (w *Writer) End() error {
 // otherwise: a server whose next links never end (empty pages without
 // end) would otherwise keep a cron job going for ever.
 const DefaultMaxPages = 1000
+
+// Reading is how a run reads its answers (api's --paginate, --jsonl,
+// --delta-link, --timeout and --max-pages).
+type Reading struct {
+	Paginate    bool
+	JSONLines   bool
+	DeltaLink   bool // a delta query's @odata.deltaLink is to be saved
+	IdleTimeout time.Duration
+	MaxPages    int
+}
+
+// Check says what cannot work in r before anything is sent: one line, with
+// what to give instead.
+func (r Reading) Check() error {
+	switch {
+	case r.JSONLines && !r.Paginate:
+		return errors.New("--jsonl works with --paginate")
+	case r.DeltaLink && !r.Paginate:
+		return errors.New("--delta-link works with --paginate")
+	case r.IdleTimeout <= 0:
+		return errors.New("--timeout must be more than 0, e.g. --timeout 30s")
+	case r.MaxPages <= 0:
+		return fmt.Errorf("--max-pages must be more than 0, e.g. --max-pages %d", DefaultMaxPages)
+	}
+	return nil
+}
 
 // Paginate sends req and follows @odata.nextLink, handing every item of
 // every page's value to w as it arrives (learn.microsoft.com/graph/paging).

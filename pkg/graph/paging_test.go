@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // pager serves pages by the page query parameter, counting requests.
@@ -159,6 +160,29 @@ func TestTerminalOutputIsCleaned(t *testing.T) {
 		}
 		if (body.String() == in) == terminal || strings.Count(body.String(), "\n") != 1 {
 			t.Errorf("body, terminal %t: %q", terminal, body.String())
+		}
+	}
+}
+
+// TestReadingCheck: what api refuses before sending anything.
+func TestReadingCheck(t *testing.T) {
+	ok := Reading{IdleTimeout: time.Minute, MaxPages: 1}
+	for _, c := range []struct {
+		change func(r *Reading)
+		want   string
+	}{
+		{func(r *Reading) {}, ""},
+		{func(r *Reading) { r.Paginate, r.JSONLines, r.DeltaLink = true, true, true }, ""},
+		{func(r *Reading) { r.JSONLines = true }, "--jsonl works with --paginate"},
+		{func(r *Reading) { r.DeltaLink = true }, "--delta-link works with --paginate"},
+		{func(r *Reading) { r.IdleTimeout = 0 }, "--timeout must be more than 0, e.g. --timeout 30s"},
+		{func(r *Reading) { r.MaxPages = -1 }, "--max-pages must be more than 0, e.g. --max-pages 1000"},
+	} {
+		r := ok
+		c.change(&r)
+		err := r.Check()
+		if got := fmt.Sprint(err); (c.want == "" && err != nil) || (c.want != "" && got != c.want) {
+			t.Errorf("%+v: %v, want %q", r, err, c.want)
 		}
 	}
 }

@@ -71,13 +71,18 @@ func (p Profile) Apply(c Change) (*Profile, error) {
 	if p.Method != MethodAlt {
 		p.Listen, p.TLSCert, p.TLSKey = "", "", ""
 	}
-	if p.RedirectURI == "" {
-		switch p.Method {
-		case MethodPaste:
-			p.RedirectURI = entra.NativeClientRedirectURI
-		case MethodAlt:
-			p.RedirectURI = DefaultAltRedirectURI
-		}
+	if p.RedirectURI == "" && (p.Method == MethodPaste || p.Method == MethodAlt) {
+		p.RedirectURI = DefaultRedirectURI(p.Method)
 	}
 	return &p, nil
+}
+
+// DefaultRedirectURI is the redirect URI a sign-in method uses unless told
+// otherwise: the alternate method's loopback one, else Microsoft's page for
+// desktop apps (a device code sign-in uses none).
+func DefaultRedirectURI(method string) string {
+	if method == MethodAlt {
+		return DefaultAltRedirectURI
+	}
+	return entra.NativeClientRedirectURI
 }

@@ -78,3 +78,15 @@ func TestApplyRefuses(t *testing.T) {
 		t.Error("an unknown feature name was accepted")
 	}
 }
+
+func TestDefaultRedirectURI(t *testing.T) {
+	for method, want := range map[string]string{
+		MethodPaste:  entra.NativeClientRedirectURI,
+		MethodAlt:    DefaultAltRedirectURI,
+		MethodDevice: entra.NativeClientRedirectURI, // what doctor compares a registration with
+	} {
+		if got := DefaultRedirectURI(method); got != want {
+			t.Errorf("DefaultRedirectURI(%q) = %q, want %q", method, got, want)
+		}
+	}
+}
