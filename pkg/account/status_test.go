@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ms365auth/ms365auth/pkg/entra"
 	"github.com/ms365auth/ms365auth/pkg/profile"
 	"github.com/ms365auth/ms365auth/pkg/store"
 )
@@ -169,9 +170,15 @@ func TestRefreshTokenWarning(t *testing.T) {
 		{&store.Record{RefreshToken: "r", LinkedAt: now.Add(-85 * day)}, "dies in 5 days"},
 		{&store.Record{RefreshToken: "r", LastRefreshAt: now.Add(-95 * day)}, ""}, // dead: status says so
 	} {
-		got := RefreshTokenWarning("work", c.rec, now)
+		got := RefreshTokenWarning(&profile.Profile{Name: "work", AuthorityHost: entra.DefaultAuthorityHost, Tenant: "common"}, c.rec, now)
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 			t.Errorf("RefreshTokenWarning = %q, want %q", got, c.want)
 		}
+	}
+	// Another OpenID Connect server's refresh tokens do not follow Entra's
+	// 90 days: nothing is foretold.
+	oidc := &profile.Profile{Name: "work", AuthorityHost: "https://dex.example.org", Tenant: "common"}
+	if got := RefreshTokenWarning(oidc, &store.Record{RefreshToken: "r", LastRefreshAt: now.Add(-89 * day)}, now); got != "" {
+		t.Errorf("RefreshTokenWarning for another server = %q, want none", got)
 	}
 }

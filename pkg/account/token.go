@@ -49,7 +49,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, req TokenRequest
 		scopes = entra.ResourceScopes(resolved)
 	}
 	key := ResourceKey(scopes)
-	seen, err := s.peek(name)
+	p, seen, err := s.peek(name)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, req TokenRequest
 		rec = seen // unchanged by the failure
 	}
 	t := &Token{}
-	if w := RefreshTokenWarning(name, rec, s.d.Now()); w != "" {
+	if w := RefreshTokenWarning(p, rec, s.d.Now()); w != "" {
 		t.Warnings = append(t.Warnings, w)
 	}
 	got := TokenFor(rec, key)
@@ -76,22 +76,23 @@ func (s *Service) AccessToken(ctx context.Context, name string, req TokenRequest
 	return t, nil
 }
 
-// peek reads profile name's record without the lock: nil when the
-// settings or the store have none (ensure then judges under the lock).
-func (s *Service) peek(name string) (*store.Record, error) {
+// peek reads profile name's settings and record without the lock: a nil
+// record when the settings or the store have none (ensure then judges
+// under the lock).
+func (s *Service) peek(name string) (*profile.Profile, *store.Record, error) {
 	p, err := s.Profile(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := s.OpenProfileStore(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rec, err := st.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return p, nil, nil
 	}
-	return rec, err
+	return p, rec, err
 }
 
 // TokenSource hands out profile name's access token to a run of requests
@@ -129,13 +130,17 @@ func (s *Service) Renew(ctx context.Context, name string, profileScopes []string
 // tokenlife.UrgentDays left, that it dies soon unless used and what keeps
 // it alive; "" otherwise. A refresh that succeeded has restarted its
 // clock, so this speaks only when none happened or it failed.
-func RefreshTokenWarning(name string, rec *store.Record, now time.Time) string {
+func RefreshTokenWarning(p *profile.Profile, rec *store.Record, now time.Time) string {
+	// Entra's 90 days are no other server's rule (status says so).
+	if rec == nil || !isMicrosoft(p) {
+		return ""
+	}
 	life := lifeOf(rec)
-	if rec == nil || !tokenlife.Urgent(life, now) {
+	if !tokenlife.Urgent(life, now) {
 		return ""
 	}
 	days, _ := tokenlife.DaysLeft(life, now)
-	return refreshTokenWarning(name, days)
+	return refreshTokenWarning(p.Name, days)
 }
 
 // refreshTokenWarning says that the refresh token dies in days unless

@@ -102,7 +102,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	}
 	var te *account.TransientError
 	if errors.As(err, &te) {
-		warnRefreshTokenEnding(env, plan.Profile.Name, plan.Record) // unchanged by the failure
+		warnRefreshTokenEnding(env, plan.Profile, plan.Record) // unchanged by the failure
 	}
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 	case plan.Renewed != nil && plan.Narrowed:
 		u.say("Profile %q now asks for %s; the access token is valid until %s.", p.Name, strings.Join(entra.ResourceScopes(p.Scopes), " "), plan.Renewed.Expiry.Local().Format(time.RFC1123))
 		u.say("Entra keeps the consent it was given until it is revoked (My Apps, or an admin), so a removed scope may still be granted.")
-		warnRefreshTokenEnding(env, p.Name, plan.Renewed)
+		warnRefreshTokenEnding(env, p, plan.Renewed)
 		return nil
 	case plan.Renewed != nil:
 		// Unattended, all is well: say nothing, since cron mails whatever
@@ -127,7 +127,7 @@ func reauthRun(ctx context.Context, env *Env, o *reauthOptions) error {
 		if !o.NonInteractive {
 			u.say("Refreshed profile %q; the access token is valid until %s.", p.Name, plan.Renewed.Expiry.Local().Format(time.RFC1123))
 		}
-		warnRefreshTokenEnding(env, p.Name, plan.Renewed)
+		warnRefreshTokenEnding(env, p, plan.Renewed)
 		return nil
 	}
 

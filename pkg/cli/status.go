@@ -105,8 +105,8 @@ func statusExit(s account.Status) int {
 // warnRefreshTokenEnding prints one line on stderr when the refresh token
 // has fewer than tokenlife.UrgentDays left. A refresh that succeeded has
 // restarted its clock, so this speaks only when none happened or it failed.
-func warnRefreshTokenEnding(env *Env, profile string, rec *store.Record) {
-	if w := account.RefreshTokenWarning(profile, rec, env.Now()); w != "" {
+func warnRefreshTokenEnding(env *Env, p *profile.Profile, rec *store.Record) {
+	if w := account.RefreshTokenWarning(p, rec, env.Now()); w != "" {
 		fmt.Fprintln(env.Err, "warning: "+w)
 	}
 }
