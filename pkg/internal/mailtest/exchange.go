@@ -45,12 +45,23 @@ func StartExchange(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// serveTLS accepts TLS connections on a loopback port for the test.
+// serveTLS accepts TLS connections on a loopback port for the test, each
+// closed after serve, or after a minute.
 func serveTLS(t testing.TB, cfg *tls.Config, serve func(net.Conn)) (string, error) {
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
 		return "", err
 	}
+	return acceptUntilCleanup(t, ln, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute))
+		serve(c)
+	}), nil
+}
+
+// acceptUntilCleanup hands each connection ln accepts to handle, on a
+// goroutine of its own, until the test ends; it returns ln's address.
+func acceptUntilCleanup(t testing.TB, ln net.Listener, handle func(net.Conn)) string {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -58,14 +69,10 @@ func serveTLS(t testing.TB, cfg *tls.Config, serve func(net.Conn)) (string, erro
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(time.Minute))
-				serve(c)
-			}()
+			go handle(c)
 		}
 	}()
-	return ln.Addr().String(), nil
+	return ln.Addr().String()
 }
 
 // Exchange Online's IMAP and POP answers.

@@ -30,18 +30,8 @@ func (s *Server) listenSubmission(t testing.TB, cert tls.Certificate) (string, e
 	if err != nil {
 		return "", err
 	}
-	t.Cleanup(func() { ln.Close() })
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.submit(c, cfg)
-		}
-	}()
-	return ln.Addr().String(), nil
+	return acceptUntilCleanup(t, ln, func(c net.Conn) { s.submit(c, cfg) }), nil
 }
 
 // The answers Exchange Online gives.
