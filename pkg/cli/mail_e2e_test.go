@@ -304,17 +304,7 @@ func TestMailNeomuttRecipe(t *testing.T) {
 	if err := w.mail.Deliver("adele", message("read me in neomutt")); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	cmd := exec.CommandContext(ctx, "neomutt", "-n", "-F", rc)
-	cmd.Env, cmd.Dir = append(slices.Clone(w.env), "TERM=xterm"), w.home
-	term := startTerminal(t, cmd, cancel)
-	term.waitFor("read me in neomutt")
-	if _, err := term.tty.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	if code := term.wait(); code != 0 {
-		t.Errorf("neomutt exit %d:\n%s", code, term.transcript())
-	}
+	w.readInNeomutt(t, rc, "read me in neomutt")
 	if c := w.lastCheck(); c.Service != "imap" || c.Refusal != "" {
 		t.Errorf("token check %+v", c)
 	}
@@ -564,5 +554,22 @@ func TestMailRecipesTestedOrMarked(t *testing.T) {
 			t.Errorf("%s is run by no test and does not say it is untested", section)
 		}
 		t.Logf("%s: not run here (the client is not installed on the test machines); the recipe says so", section)
+	}
+}
+
+// readInNeomutt opens neomutt with the configuration rc on a terminal,
+// waits until the index shows subject (read over IMAP), and quits.
+func (w *mailWorld) readInNeomutt(t *testing.T, rc, subject string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	cmd := exec.CommandContext(ctx, "neomutt", "-n", "-F", rc)
+	cmd.Env, cmd.Dir = append(slices.Clone(w.env), "TERM=xterm"), w.home
+	term := startTerminal(t, cmd, cancel)
+	term.waitFor(subject)
+	if _, err := term.tty.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if code := term.wait(); code != 0 {
+		t.Errorf("neomutt exit %d:\n%s", code, term.transcript())
 	}
 }

@@ -9,14 +9,11 @@ package cli_test
 // does, and nothing more.
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ms365auth/ms365auth/pkg/internal/mailtest"
 	"github.com/ms365auth/ms365auth/pkg/store"
@@ -109,17 +106,7 @@ func TestMailSharedNeomuttRecipe(t *testing.T) {
 	if err := w.mail.Deliver("sales", message("read me in the shared inbox")); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	cmd := exec.CommandContext(ctx, "neomutt", "-n", "-F", rc)
-	cmd.Env, cmd.Dir = append(slices.Clone(w.env), "TERM=xterm"), w.home
-	term := startTerminal(t, cmd, cancel)
-	term.waitFor("read me in the shared inbox")
-	if _, err := term.tty.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	if code := term.wait(); code != 0 {
-		t.Errorf("neomutt exit %d:\n%s", code, term.transcript())
-	}
+	w.readInNeomutt(t, rc, "read me in the shared inbox")
 	if c := w.lastCheck(); c.Service != "imap" || c.User != recipeUser || c.Refusal != "" {
 		t.Errorf("token check %+v", c)
 	}
