@@ -75,6 +75,24 @@ func acceptUntilCleanup(t testing.TB, ln net.Listener, handle func(net.Conn)) st
 	return ln.Addr().String()
 }
 
+// isXOAUTH2 says whether an AUTH or AUTHENTICATE argument ("XOAUTH2
+// [initial response]") names the XOAUTH2 mechanism.
+func isXOAUTH2(arg string) bool {
+	mech, _, _ := strings.Cut(arg, " ")
+	return strings.EqualFold(mech, "XOAUTH2")
+}
+
+// saslResponse is the client's XOAUTH2 response: the initial response on
+// the command line, or else the line it sends after the prompt (IMAP's
+// and POP's "+ ", SMTP's "334 ").
+func saslResponse(tp *textproto.Conn, arg, prompt string) (string, error) {
+	if _, initial, _ := strings.Cut(arg, " "); initial != "" {
+		return initial, nil
+	}
+	tp.PrintfLine("%s", prompt)
+	return tp.ReadLine()
+}
+
 // Exchange Online's IMAP and POP answers.
 const (
 	imapGreeting      = "* OK The Microsoft Exchange IMAP4 service is ready."
@@ -127,16 +145,13 @@ func (s *Server) exchangeIMAP(c net.Conn) {
 			tp.PrintfLine(imapCapability)
 			tp.PrintfLine("%s OK CAPABILITY completed.", tag)
 		case "AUTHENTICATE":
-			mech, initial, _ := strings.Cut(arg, " ")
-			if !strings.EqualFold(mech, "XOAUTH2") || authed {
+			if authed || !isXOAUTH2(arg) {
 				tp.PrintfLine("%s BAD Command Argument Error. 11", tag)
 				continue
 			}
-			if initial == "" {
-				tp.PrintfLine("+ ")
-				if initial, err = tp.ReadLine(); err != nil {
-					return
-				}
+			initial, err := saslResponse(tp, arg, "+ ")
+			if err != nil {
+				return
 			}
 			if authed, connected = s.login(initial, "imap"); authed {
 				tp.PrintfLine("%s OK AUTHENTICATE completed.", tag)
@@ -178,16 +193,13 @@ func (s *Server) exchangePOP(c net.Conn) {
 		case "CAPA":
 			tp.PrintfLine("+OK\r\nTOP\r\nUIDL\r\nSASL PLAIN XOAUTH2\r\nUSER\r\n.")
 		case "AUTH":
-			mech, initial, _ := strings.Cut(arg, " ")
-			if !strings.EqualFold(mech, "XOAUTH2") {
+			if !isXOAUTH2(arg) {
 				tp.PrintfLine("-ERR Protocol error. 14")
 				continue
 			}
-			if initial == "" {
-				tp.PrintfLine("+ ")
-				if initial, err = tp.ReadLine(); err != nil {
-					return
-				}
+			initial, err := saslResponse(tp, arg, "+ ")
+			if err != nil {
+				return
 			}
 			if ok, connected := s.login(initial, "pop3"); ok && connected {
 				tp.PrintfLine(popAuthSuccessful)

@@ -79,16 +79,13 @@ func (s *Server) submit(c net.Conn, cfg *tls.Config) {
 				tp.PrintfLine(needTLS)
 				continue
 			}
-			mech, initial, _ := strings.Cut(arg, " ")
-			if !strings.EqualFold(mech, "XOAUTH2") {
+			if !isXOAUTH2(arg) {
 				tp.PrintfLine("504 5.7.4 Unrecognized authentication type")
 				continue
 			}
-			if initial == "" {
-				tp.PrintfLine("334 ")
-				if initial, err = tp.ReadLine(); err != nil {
-					return
-				}
+			initial, err := saslResponse(tp, arg, "334 ")
+			if err != nil {
+				return
 			}
 			who, why := s.authenticate(initial, "submission")
 			switch {
